@@ -1,0 +1,510 @@
+"""The conversation engine: (who, inbound) -> replies. It knows nothing of Slack or Teams."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import commands
+from bot.concreteness import assess
+from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
+from bot.settings import Settings
+from conversation_guides import GuideBook
+from conversation_guides.schema import Guide, Step
+from storage import queries
+from storage.tables import CallPreparation, Candidate, Recruiter
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER = 3000
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    """One request's view of the world: its session, the recruiter, and their language."""
+
+    session: AsyncSession
+    who: Identity
+    recruiter: Recruiter
+    language: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What became of one answer typed at a chat-style prompt."""
+
+    accepted: bool
+    message: str = ""
+
+
+class Coach:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        guides: GuideBook,
+        settings: Settings,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.guides = guides
+        self.settings = settings
+        self.clock = clock
+        self._handlers: dict[str, Callable[[Context, commands.Command], Awaitable[list[Reply]]]] = {
+            "help": self._help,
+            "add": self._add,
+            "list": self._list,
+            "start": self._start,
+            "log": self._log,
+            "report": self._report,
+            "remind": self._remind,
+        }
+
+    # -- the public surface channels call -------------------------------------------------
+
+    async def handle(self, who: Identity, inbound: Inbound) -> list[Reply]:
+        """Answer words in the command grammar."""
+        parsed = commands.parse(inbound.text)
+        try:
+            async with self.sessions.begin() as session:
+                ctx = await self._context(session, who)
+                if isinstance(parsed, commands.ParseError):
+                    return [Reply(text=self._parse_error(ctx.language, parsed))]
+                if inbound.idempotency_key and not await queries.claim_event(
+                    session, inbound.idempotency_key, ctx.now
+                ):
+                    return [Reply(text=self.t(ctx.language, "already_handled"))]
+                handler = self._handlers.get(parsed.kind)
+                if handler is None:
+                    return [Reply(text=self.t(ctx.language, "not_available"))]
+                return await handler(ctx, parsed)
+        except (OperationalError, DBAPIError, OSError) as error:
+            return [self._database_down(who, error)]
+
+    async def language_for(self, who: Identity) -> str:
+        """The language to answer this user in, without changing anything stored."""
+        if who.language:
+            return who.language
+        try:
+            async with self.sessions() as session:
+                recruiter = await queries.find_recruiter(
+                    session, who.platform, who.workspace, who.user
+                )
+                if recruiter is not None and recruiter.language:
+                    return recruiter.language
+        except (OperationalError, DBAPIError, OSError):
+            pass
+        return self.settings.coach_language
+
+    async def answer_step(
+        self, who: Identity, candidate_id: str, step_key: str, text: str
+    ) -> StepResult:
+        """Store one answer typed at a prompt, unless it must be made concrete first."""
+        try:
+            async with self.sessions.begin() as session:
+                ctx = await self._context(session, who)
+                candidate = await self._own_candidate(ctx, candidate_id)
+                if candidate is None:
+                    return StepResult(False, self.t(ctx.language, "not_found", ref=candidate_id))
+                guide = self.guides.guide(ctx.language)
+                step = guide.step(step_key)
+                preparation = await self._preparation(ctx, candidate, guide)
+                error = self._check_answer(ctx.language, preparation, step, text.strip())
+                if error:
+                    return StepResult(False, error)
+                queries.set_answer(preparation, step.key, text.strip(), ctx.now)
+                return StepResult(True)
+        except (OperationalError, DBAPIError, OSError) as error:
+            return StepResult(False, self._database_down(who, error).text)
+
+    async def submit_checklist(
+        self, who: Identity, candidate_id: str, answers: dict[str, str]
+    ) -> Reply:
+        """Store a filled-in checklist; a reply with a form means some fields need work."""
+        try:
+            async with self.sessions.begin() as session:
+                ctx = await self._context(session, who)
+                candidate = await self._own_candidate(ctx, candidate_id)
+                if candidate is None:
+                    return Reply(text=self.t(ctx.language, "not_found", ref=candidate_id))
+                guide = self.guides.guide(ctx.language)
+                preparation = await self._preparation(ctx, candidate, guide)
+                errors: dict[str, str] = {}
+                for step in guide.steps_for(candidate.internal):
+                    text = (answers.get(step.key) or "").strip()
+                    error = self._check_answer(ctx.language, preparation, step, text)
+                    if error:
+                        errors[step.key] = error
+                    else:
+                        queries.set_answer(preparation, step.key, text, ctx.now)
+                if errors:
+                    form = self._form(ctx.language, candidate, preparation, guide)
+                    for field in form.fields:
+                        field.error = errors.get(field.key)
+                        field.value = (answers.get(field.key) or field.value).strip()
+                    return Reply(text=self.t(ctx.language, "checklist_needs_work"), form=form)
+                return self._finish(ctx, candidate, preparation, guide)
+        except (OperationalError, DBAPIError, OSError) as error:
+            return self._database_down(who, error)
+
+    async def finish(self, who: Identity, candidate_id: str) -> Reply:
+        """The call script, once every required step has an answer."""
+        try:
+            async with self.sessions.begin() as session:
+                ctx = await self._context(session, who)
+                candidate = await self._own_candidate(ctx, candidate_id)
+                if candidate is None:
+                    return Reply(text=self.t(ctx.language, "not_found", ref=candidate_id))
+                guide = self.guides.guide(ctx.language)
+                preparation = await self._preparation(ctx, candidate, guide)
+                return self._finish(ctx, candidate, preparation, guide)
+        except (OperationalError, DBAPIError, OSError) as error:
+            return self._database_down(who, error)
+
+    def t(self, language: str, key: str, **values: object) -> str:
+        return self.guides.text(language, key, **values)
+
+    # -- commands -----------------------------------------------------------------------
+
+    async def _help(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        pending = await queries.list_candidates(ctx.session, ctx.recruiter, pending_only=True)
+        text = self.t(ctx.language, "help")
+        if pending:
+            lines = [self._candidate_line(ctx, c) for c in pending]
+            text += "\n\n" + self.t(ctx.language, "help_pending", count=len(pending))
+            text += "\n" + "\n".join(lines)
+        else:
+            text += "\n\n" + self.t(ctx.language, "help_nothing_pending")
+        return [Reply(text=text)]
+
+    async def _add(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        assert isinstance(command, commands.Add)
+        position = await queries.get_or_create_position(
+            ctx.session, ctx.recruiter.workspace_id, command.position, ctx.now
+        )
+        candidate = await queries.add_candidate(
+            ctx.session, ctx.recruiter, position, command.name, command.internal, ctx.now
+        )
+        key = "added_internal" if command.internal else "added"
+        text = self.t(
+            ctx.language, key, name=candidate.name, id=candidate.public_id, position=position.title
+        )
+        card = Card(
+            title=f"{candidate.name} ({candidate.public_id})",
+            lines=[position.title],
+            buttons=[
+                Button(
+                    label=self.t(ctx.language, "button_prepare"),
+                    command=f"start {candidate.public_id}",
+                    style="primary",
+                )
+            ],
+        )
+        return [Reply(text=text, cards=[card])]
+
+    async def _list(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        candidates = await queries.list_candidates(ctx.session, ctx.recruiter)
+        if not candidates:
+            return [Reply(text=self.t(ctx.language, "list_empty"))]
+        lines = [self._candidate_line(ctx, c) for c in candidates]
+        cards = [self._candidate_card(ctx, c) for c in candidates if c.outcome is None]
+        text = self.t(ctx.language, "list_header", count=len(candidates)) + "\n" + "\n".join(lines)
+        return [Reply(text=text, cards=cards)]
+
+    async def _start(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        assert isinstance(command, commands.Start)
+        candidate, problem = await self._resolve(ctx, command.candidate)
+        if candidate is None:
+            return [problem]
+        guide = self.guides.guide(ctx.language)
+        preparation = await self._preparation(ctx, candidate, guide)
+        form = self._form(ctx.language, candidate, preparation, guide)
+        resumed = any(field.value for field in form.fields)
+        key = "start_resume" if resumed else "start_intro"
+        text = self.t(ctx.language, key, name=candidate.name, position=candidate.position.title)
+        return [Reply(text=text, form=form)]
+
+    async def _log(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        assert isinstance(command, commands.Log)
+        candidate, problem = await self._resolve(ctx, command.candidate)
+        if candidate is None:
+            return [problem]
+        if command.outcome == "skipped" and not command.note:
+            return [Reply(text=self.t(ctx.language, "skip_needs_reason", id=candidate.public_id))]
+        if candidate.outcome is not None:
+            outcome = self.t(ctx.language, f"outcome_{candidate.outcome}")
+            return [
+                Reply(
+                    text=self.t(
+                        ctx.language, "already_logged", name=candidate.name, outcome=outcome
+                    )
+                )
+            ]
+        await queries.add_call_log(
+            ctx.session, candidate, ctx.recruiter, command.outcome, command.note, ctx.now
+        )
+        if command.outcome == "no-answer":
+            text = self.t(
+                ctx.language, "logged_no_answer", name=candidate.name, attempts=candidate.attempts
+            )
+        else:
+            outcome = self.t(ctx.language, f"outcome_{command.outcome}")
+            text = self.t(ctx.language, "logged", name=candidate.name, outcome=outcome)
+        return [Reply(text=text)]
+
+    async def _report(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        assert isinstance(command, commands.Report)
+        admin = ctx.who.user in self.settings.admins
+        rows = await queries.report(
+            ctx.session,
+            ctx.recruiter.workspace_id,
+            None if admin else ctx.recruiter.id,
+            command.position,
+        )
+        if not rows:
+            return [Reply(text=self.t(ctx.language, "report_empty"))]
+        header = self.t(ctx.language, "report_header_workspace" if admin else "report_header")
+        lines = [
+            self.t(
+                ctx.language,
+                "report_row",
+                position=row.position,
+                called=row.called,
+                declined=row.declined,
+                skipped=row.skipped,
+                pending=row.pending,
+                total=row.total,
+                rate=round(100 * (row.called + row.declined) / row.total),
+            )
+            for row in rows
+        ]
+        return [Reply(text=header + "\n" + "\n".join(lines))]
+
+    async def _remind(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        assert isinstance(command, commands.Remind)
+        recruiter = ctx.recruiter
+        if command.off:
+            recruiter.reminders_enabled = False
+            return [Reply(text=self.t(ctx.language, "remind_off"))]
+        assert command.weekday is not None and command.at is not None
+        recruiter.reminders_enabled = True
+        recruiter.reminder_weekday = command.weekday
+        recruiter.reminder_time = command.at
+        day = self.t(ctx.language, f"day_{WEEKDAY_KEYS[command.weekday]}")
+        text = self.t(
+            ctx.language,
+            "remind_set",
+            day=day,
+            time=command.at.strftime("%H:%M"),
+            timezone=recruiter.timezone,
+        )
+        return [Reply(text=text)]
+
+    # -- helpers ------------------------------------------------------------------------
+
+    async def _context(self, session: AsyncSession, who: Identity) -> Context:
+        now = self.clock()
+        workspace = await queries.get_or_create_workspace(session, who.platform, who.workspace, now)
+        recruiter = await queries.get_or_create_recruiter(session, workspace, who.user, now)
+        if who.language and recruiter.language != who.language:
+            recruiter.language = who.language
+        if who.timezone and who.timezone != recruiter.timezone and _valid_zone(who.timezone):
+            recruiter.timezone = who.timezone
+        language = recruiter.language or self.settings.coach_language
+        return Context(session, who, recruiter, language, now)
+
+    async def _resolve(self, ctx: Context, ref: str) -> tuple[Candidate | None, Reply]:
+        found = await queries.find_candidates(ctx.session, ctx.recruiter, ref)
+        pending = [c for c in found if c.outcome is None]
+        if len(found) > 1 and len(pending) == 1:
+            # A name shared with someone already called most likely means the one still waiting.
+            found = pending
+        if len(found) == 1:
+            return found[0], Reply(text="")
+        if not found:
+            return None, Reply(text=self.t(ctx.language, "not_found", ref=ref))
+        lines = [self._candidate_line(ctx, c) for c in found]
+        text = self.t(ctx.language, "ambiguous", ref=ref) + "\n" + "\n".join(lines)
+        return None, Reply(text=text)
+
+    async def _own_candidate(self, ctx: Context, candidate_id: str) -> Candidate | None:
+        found = await queries.find_candidates(ctx.session, ctx.recruiter, candidate_id)
+        matches = [c for c in found if c.public_id == candidate_id.casefold()]
+        return matches[0] if matches else None
+
+    async def _preparation(
+        self, ctx: Context, candidate: Candidate, guide: Guide
+    ) -> CallPreparation:
+        return await queries.get_or_create_preparation(
+            ctx.session, candidate, ctx.recruiter, ctx.language, guide.version, ctx.now
+        )
+
+    def _check_answer(
+        self, language: str, preparation: CallPreparation, step: Step, text: str
+    ) -> str | None:
+        """None when the answer may be stored; otherwise the coaching message why not."""
+        if not text:
+            return self.t(language, "answer_required") if step.required else None
+        if len(text) > MAX_ANSWER:
+            return self.t(language, "answer_too_long", limit=MAX_ANSWER)
+        assessment = assess(text, language, step.key)
+        if assessment.risky:
+            reasons = " ".join(assessment.reasons)
+            return self.t(
+                language, "answer_risky", reasons=reasons, suggestion=assessment.suggestion
+            )
+        if assessment.vague and (preparation.flagged or {}).get(step.key) != text:
+            queries.set_flagged(preparation, step.key, text)
+            reasons = " ".join(assessment.reasons)
+            return self.t(
+                language, "answer_vague", reasons=reasons, suggestion=assessment.suggestion
+            )
+        queries.set_flagged(preparation, step.key, None)
+        return None
+
+    def _form(
+        self, language: str, candidate: Candidate, preparation: CallPreparation, guide: Guide
+    ) -> Form:
+        saved = {answer.step_key: answer.text for answer in preparation.answers}
+        fields = [
+            FormField(
+                key=step.key,
+                label=step.title,
+                question=step.question,
+                tip=step.tip,
+                example=step.concrete_example,
+                required=step.required,
+                value=saved.get(step.key, ""),
+            )
+            for step in guide.steps_for(candidate.internal)
+        ]
+        return Form(
+            candidate_id=candidate.public_id,
+            title=guide.title,
+            intro=self.t(
+                language, "form_intro", name=candidate.name, position=candidate.position.title
+            )
+            + " "
+            + guide.intro,
+            fields=fields,
+            submit_label=self.t(language, "button_make_script"),
+        )
+
+    def _finish(
+        self, ctx: Context, candidate: Candidate, preparation: CallPreparation, guide: Guide
+    ) -> Reply:
+        saved = {answer.step_key: answer.text for answer in preparation.answers}
+        missing = [
+            step.title
+            for step in guide.steps_for(candidate.internal)
+            if step.required and not saved.get(step.key)
+        ]
+        if missing:
+            return Reply(text=self.t(ctx.language, "script_missing", steps=", ".join(missing)))
+        preparation.completed_at = preparation.completed_at or ctx.now
+        lines = self.script_lines(guide, candidate, saved)
+        title = self.t(ctx.language, "script_title", name=candidate.name)
+        card = Card(title=title, lines=lines, buttons=self.outcome_buttons(ctx.language, candidate))
+        text = title + "\n\n" + "\n\n".join(lines)
+        return Reply(text=text, cards=[card])
+
+    def script_lines(self, guide: Guide, candidate: Candidate, saved: dict[str, str]) -> list[str]:
+        """The call script: opening, the recruiter's points in order, the must-say lines."""
+        lines = [
+            guide.script.opening.format(
+                candidate=candidate.name, position=candidate.position.title
+            ),
+            guide.must_say.this_position,
+        ]
+        for step in guide.steps_for(candidate.internal):
+            if saved.get(step.key):
+                lines.append(f"{step.script_lead} {saved[step.key]}")
+        lines += [
+            guide.must_say.every_recruitment_differs,
+            guide.must_say.apply_again,
+            guide.talent_pool_question,
+            guide.script.closing,
+            self.t(guide.language, "script_course_note") + " " + guide.course_question_answer,
+        ]
+        return lines
+
+    def outcome_buttons(self, language: str, candidate: Candidate) -> list[Button]:
+        ref = candidate.public_id
+        return [
+            Button(
+                label=self.t(language, "button_called"),
+                command=f"log {ref} called",
+                style="primary",
+            ),
+            Button(label=self.t(language, "button_no_answer"), command=f"log {ref} no-answer"),
+            Button(label=self.t(language, "button_declined"), command=f"log {ref} declined"),
+            Button(
+                label=self.t(language, "button_skipped"),
+                command=f"log {ref} skipped",
+                style="danger",
+            ),
+            Button(label=self.t(language, "button_consent"), command=f"consent {ref}"),
+        ]
+
+    def _candidate_line(self, ctx: Context, candidate: Candidate) -> str:
+        days = max(0, (ctx.now - candidate.rejected_at).days)
+        if candidate.outcome is None:
+            status = self.t(ctx.language, "status_pending", attempts=candidate.attempts)
+        else:
+            status = self.t(ctx.language, f"outcome_{candidate.outcome}")
+        key = "candidate_line_internal" if candidate.internal else "candidate_line"
+        return self.t(
+            ctx.language,
+            key,
+            name=candidate.name,
+            id=candidate.public_id,
+            position=candidate.position.title,
+            days=days,
+            status=status,
+        )
+
+    def _candidate_card(self, ctx: Context, candidate: Candidate) -> Card:
+        return Card(
+            title=f"{candidate.name} ({candidate.public_id})",
+            lines=[self._candidate_line(ctx, candidate)],
+            buttons=[
+                Button(
+                    label=self.t(ctx.language, "button_prepare"),
+                    command=f"start {candidate.public_id}",
+                    style="primary",
+                ),
+                *self.outcome_buttons(ctx.language, candidate)[:4],
+            ],
+        )
+
+    def _parse_error(self, language: str, error: commands.ParseError) -> str:
+        text = self.t(language, f"problem_{error.problem}", value=error.value)
+        if error.usage:
+            text += "\n" + self.t(language, error.usage)
+        return text
+
+    def _database_down(self, who: Identity, error: BaseException) -> Reply:
+        # The exception text may quote SQL parameters, i.e. candidate data: log only its type.
+        log.error("database unavailable: %s", type(error).__name__)
+        language = who.language or self.settings.coach_language
+        return Reply(text=self.t(language, "database_down"))
+
+
+def _valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

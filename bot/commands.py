@@ -1,0 +1,249 @@
+"""The one command grammar (DESIGN.md), parsed into typed requests."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+MAX_INPUT = 4000
+MAX_NAME = 200
+MAX_NOTE = 2000
+
+Outcome = Literal["called", "no-answer", "declined", "skipped"]
+FINAL_OUTCOMES: frozenset[str] = frozenset({"called", "declined", "skipped"})
+
+# Norwegian users type their own words; both spellings map to the contract's outcome.
+OUTCOME_WORDS: dict[str, Outcome] = {
+    "called": "called",
+    "ringt": "called",
+    "no-answer": "no-answer",
+    "noanswer": "no-answer",
+    "ikke-svar": "no-answer",
+    "ikkesvar": "no-answer",
+    "declined": "declined",
+    "avslo": "declined",
+    "avslått": "declined",
+    "skipped": "skipped",
+    "hoppet-over": "skipped",
+    "droppet": "skipped",
+}
+
+WEEKDAYS: dict[str, int] = {
+    "mon": 0, "monday": 0, "man": 0, "mandag": 0,
+    "tue": 1, "tuesday": 1, "tir": 1, "tirsdag": 1,
+    "wed": 2, "wednesday": 2, "ons": 2, "onsdag": 2,
+    "thu": 3, "thursday": 3, "tor": 3, "torsdag": 3,
+    "fri": 4, "friday": 4, "fre": 4, "fredag": 4,
+    "sat": 5, "saturday": 5, "lør": 5, "lørdag": 5, "lor": 5,
+    "sun": 6, "sunday": 6, "søn": 6, "søndag": 6, "son": 6,
+}  # fmt: skip
+
+_CANDIDATE = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+_PREFIX = re.compile(r"^\s*/?feedback[-_ ]call\b", re.IGNORECASE)
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class Help(BaseModel):
+    kind: Literal["help"] = "help"
+
+
+class Add(BaseModel):
+    kind: Literal["add"] = "add"
+    name: _CANDIDATE
+    position: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    internal: bool = False
+
+
+class ListCandidates(BaseModel):
+    kind: Literal["list"] = "list"
+
+
+class Start(BaseModel):
+    kind: Literal["start"] = "start"
+    candidate: _CANDIDATE
+
+
+class Log(BaseModel):
+    kind: Literal["log"] = "log"
+    candidate: _CANDIDATE
+    outcome: Outcome
+    note: Annotated[str, Field(max_length=MAX_NOTE)] | None = None
+
+
+class Report(BaseModel):
+    kind: Literal["report"] = "report"
+    position: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+
+
+class Remind(BaseModel):
+    kind: Literal["remind"] = "remind"
+    off: bool = False
+    weekday: Annotated[int, Field(ge=0, le=6)] | None = None
+    at: time | None = None
+
+
+class Consent(BaseModel):
+    kind: Literal["consent"] = "consent"
+    candidate: _CANDIDATE
+    withdraw: bool = False
+
+
+class Pool(BaseModel):
+    kind: Literal["pool"] = "pool"
+
+
+class Export(BaseModel):
+    kind: Literal["export"] = "export"
+    candidate: _CANDIDATE
+
+
+class Erase(BaseModel):
+    kind: Literal["erase"] = "erase"
+    candidate: _CANDIDATE
+
+
+Command = Annotated[
+    Help | Add | ListCandidates | Start | Log | Report | Remind | Consent | Pool | Export | Erase,
+    Field(discriminator="kind"),
+]
+_COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
+
+
+class ParseError(BaseModel):
+    """Why the words were not understood: `problem` and `usage` are message keys."""
+
+    problem: str
+    usage: str | None = None
+    value: str = ""
+
+
+def parse(text: str) -> Command | ParseError:
+    """Parse what the recruiter typed, with or without the leading `feedback-call`."""
+    if len(text) > MAX_INPUT:
+        return ParseError(problem="too_long")
+    text = _CONTROL.sub(" ", _PREFIX.sub("", text, count=1)).strip()
+    if not text:
+        return Help()
+    verb, _, rest = text.partition(" ")
+    verb = verb.casefold()
+    rest = " ".join(rest.split())
+    builder = _BUILDERS.get(verb)
+    if builder is None:
+        return ParseError(problem="unknown_command", value=verb[:40])
+    try:
+        return builder(rest)
+    except _Malformed as malformed:
+        return ParseError(problem=malformed.problem, usage=verb_usage(verb))
+    except ValidationError as error:
+        too_long = any(e["type"] == "string_too_long" for e in error.errors())
+        return ParseError(problem="too_long" if too_long else "malformed", usage=verb_usage(verb))
+
+
+def verb_usage(verb: str) -> str:
+    """The message key holding the right form of a command."""
+    return f"usage_{_ALIASES.get(verb, verb)}"
+
+
+class _Malformed(Exception):
+    def __init__(self, problem: str = "malformed") -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _build(data: dict[str, object]) -> Command:
+    return _COMMAND.validate_python(data)
+
+
+def _no_args(kind: str) -> object:
+    def build(rest: str) -> Command:
+        if rest:
+            raise _Malformed()
+        return _build({"kind": kind})
+
+    return build
+
+
+def _help(rest: str) -> Command:
+    return Help()
+
+
+def _add(rest: str) -> Command:
+    parts = [part.strip() for part in rest.split("|")]
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+        raise _Malformed()
+    internal = False
+    if len(parts) == 3:
+        if parts[2].casefold() not in ("internal", "intern"):
+            raise _Malformed()
+        internal = True
+    return _build({"kind": "add", "name": parts[0], "position": parts[1], "internal": internal})
+
+
+def _one_candidate(kind: str) -> object:
+    def build(rest: str) -> Command:
+        if not rest:
+            raise _Malformed("missing_candidate")
+        return _build({"kind": kind, "candidate": rest})
+
+    return build
+
+
+def _log(rest: str) -> Command:
+    words = rest.split(" ") if rest else []
+    # The outcome word ends the candidate's name, which may have several words.
+    for index, word in enumerate(words[1:], start=1):
+        outcome = OUTCOME_WORDS.get(word.casefold())
+        if outcome is not None:
+            note = " ".join(words[index + 1 :]) or None
+            candidate = " ".join(words[:index])
+            return _build({"kind": "log", "candidate": candidate, "outcome": outcome, "note": note})
+    if not words:
+        raise _Malformed("missing_candidate")
+    raise _Malformed("missing_outcome")
+
+
+def _report(rest: str) -> Command:
+    return _build({"kind": "report", "position": rest or None})
+
+
+def _remind(rest: str) -> Command:
+    words = rest.casefold().split()
+    if words in (["off"], ["av"]):
+        return Remind(off=True)
+    if len(words) != 2 or words[0] not in WEEKDAYS:
+        raise _Malformed()
+    match = _TIME.match(words[1])
+    if match is None:
+        raise _Malformed("bad_time")
+    at = time(int(match.group(1)), int(match.group(2)))
+    return Remind(weekday=WEEKDAYS[words[0]], at=at)
+
+
+def _consent(rest: str) -> Command:
+    words = rest.split(" ") if rest else []
+    withdraw = len(words) > 1 and words[-1].casefold() in ("withdraw", "trekk")
+    candidate = " ".join(words[:-1] if withdraw else words)
+    if not candidate:
+        raise _Malformed("missing_candidate")
+    return Consent(candidate=candidate, withdraw=withdraw)
+
+
+_BUILDERS = {
+    "help": _help,
+    "hjelp": _help,
+    "add": _add,
+    "list": _no_args("list"),
+    "start": _one_candidate("start"),
+    "log": _log,
+    "report": _report,
+    "remind": _remind,
+    "consent": _consent,
+    "pool": _no_args("pool"),
+    "export": _one_candidate("export"),
+    "erase": _one_candidate("erase"),
+}
+_ALIASES = {"hjelp": "help"}

@@ -1,0 +1,69 @@
+"""What flows between the engine and the channels."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Language = Literal["nb", "en"]
+
+
+class Identity(BaseModel):
+    """Who is talking: a user in a workspace of a platform, plus what the platform says of them."""
+
+    platform: Literal["console", "slack", "teams"]
+    workspace: str = Field(min_length=1, max_length=128)
+    user: str = Field(min_length=1, max_length=128)
+    language: Language | None = None
+    timezone: str | None = None
+
+
+class Inbound(BaseModel):
+    """Words in the command grammar, from a slash command, a chat message or a button."""
+
+    text: str
+    # A platform delivery id (Slack action, Teams activity): the same key acts only once.
+    idempotency_key: str | None = Field(default=None, max_length=255)
+
+
+class Button(BaseModel):
+    label: str
+    # The grammar words the button stands for, e.g. "log k7f3qa called".
+    command: str
+    style: Literal["primary", "danger", "default"] = "default"
+
+
+class Card(BaseModel):
+    """A block of text with buttons: one candidate in a list, or a call script."""
+
+    title: str
+    lines: list[str] = []
+    buttons: list[Button] = []
+
+
+class FormField(BaseModel):
+    key: str
+    label: str
+    question: str
+    tip: str
+    example: str
+    required: bool
+    value: str = ""
+    error: str | None = None
+
+
+class Form(BaseModel):
+    """The call checklist: one field per applicable guide step."""
+
+    candidate_id: str
+    title: str
+    intro: str
+    fields: list[FormField]
+    submit_label: str
+
+
+class Reply(BaseModel):
+    text: str
+    cards: list[Card] = []
+    form: Form | None = None

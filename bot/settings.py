@@ -1,0 +1,38 @@
+"""Configuration from the environment (DESIGN.md, Environment)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.database import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    microsoft_app_id: str = Field("", validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: str = Field("", validation_alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_type: str = Field("MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
+    microsoft_app_tenant_id: str = Field("", validation_alias="MICROSOFT_APP_TENANT_ID")
+    port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
+    coach_language: Literal["nb", "en"] = Field("en", validation_alias="COACH_LANGUAGE")
+    coach_admins: str = Field("", validation_alias="COACH_ADMINS")
+    coach_retention_days: int = Field(183, ge=1, validation_alias="COACH_RETENTION_DAYS")
+    coach_talent_pool_months: int = Field(12, ge=1, validation_alias="COACH_TALENT_POOL_MONTHS")
+    coach_call_deadline_days: int = Field(5, ge=1, validation_alias="COACH_CALL_DEADLINE_DAYS")
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(user.strip() for user in self.coach_admins.split(",") if user.strip())
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))

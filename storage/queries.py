@@ -1,0 +1,304 @@
+"""Queries the engine needs. Each takes a session and never commits on its own."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.tables import (
+    CallLog,
+    CallPreparation,
+    Candidate,
+    Position,
+    PreparationAnswer,
+    ProcessedEvent,
+    Recruiter,
+    Workspace,
+)
+
+# No 0/o, 1/l/i: ids are read aloud and typed from a phone screen.
+_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+FINAL_OUTCOMES = ("called", "declined", "skipped")
+
+
+def new_public_id() -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+
+
+async def get_or_create_workspace(
+    session: AsyncSession, platform: str, external_id: str, now: datetime
+) -> Workspace:
+    query = select(Workspace).where(
+        Workspace.platform == platform, Workspace.external_id == external_id
+    )
+    workspace = await session.scalar(query)
+    if workspace is not None:
+        return workspace
+    try:
+        async with session.begin_nested():
+            workspace = Workspace(platform=platform, external_id=external_id, created_at=now)
+            session.add(workspace)
+    except IntegrityError:
+        # Another request created it at the same moment.
+        workspace = (await session.scalars(query)).one()
+    return workspace
+
+
+async def get_or_create_recruiter(
+    session: AsyncSession, workspace: Workspace, external_id: str, now: datetime
+) -> Recruiter:
+    query = select(Recruiter).where(
+        Recruiter.workspace_id == workspace.id, Recruiter.external_id == external_id
+    )
+    recruiter = await session.scalar(query)
+    if recruiter is not None:
+        return recruiter
+    try:
+        async with session.begin_nested():
+            recruiter = Recruiter(
+                workspace_id=workspace.id, external_id=external_id, created_at=now
+            )
+            session.add(recruiter)
+    except IntegrityError:
+        recruiter = (await session.scalars(query)).one()
+    return recruiter
+
+
+async def find_recruiter(
+    session: AsyncSession, platform: str, workspace: str, user: str
+) -> Recruiter | None:
+    return await session.scalar(
+        select(Recruiter)
+        .join(Workspace, Workspace.id == Recruiter.workspace_id)
+        .where(
+            Workspace.platform == platform,
+            Workspace.external_id == workspace,
+            Recruiter.external_id == user,
+        )
+    )
+
+
+async def get_or_create_position(
+    session: AsyncSession, workspace_id: int, title: str, now: datetime
+) -> Position:
+    key = title.casefold()
+    query = select(Position).where(Position.workspace_id == workspace_id, Position.title_key == key)
+    position = await session.scalar(query)
+    if position is not None:
+        return position
+    try:
+        async with session.begin_nested():
+            position = Position(
+                workspace_id=workspace_id, title=title, title_key=key, created_at=now
+            )
+            session.add(position)
+    except IntegrityError:
+        position = (await session.scalars(query)).one()
+    return position
+
+
+async def add_candidate(
+    session: AsyncSession,
+    recruiter: Recruiter,
+    position: Position,
+    name: str,
+    internal: bool,
+    now: datetime,
+) -> Candidate:
+    for _ in range(10):
+        try:
+            async with session.begin_nested():
+                candidate = Candidate(
+                    public_id=new_public_id(),
+                    workspace_id=recruiter.workspace_id,
+                    recruiter_id=recruiter.id,
+                    position_id=position.id,
+                    name=name,
+                    internal=internal,
+                    rejected_at=now,
+                    attempts=0,
+                    created_at=now,
+                )
+                session.add(candidate)
+            return candidate
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not find a free candidate id")
+
+
+def _own(recruiter: Recruiter):
+    return (Candidate.recruiter_id == recruiter.id) & (
+        Candidate.workspace_id == recruiter.workspace_id
+    )
+
+
+async def find_candidates(session: AsyncSession, recruiter: Recruiter, ref: str) -> list[Candidate]:
+    """The recruiter's own candidates matching an id, else a name (case-insensitive)."""
+    base = (
+        select(Candidate)
+        .options(selectinload(Candidate.position))
+        .where(_own(recruiter), Candidate.name.is_not(None))
+    )
+    by_id = (await session.scalars(base.where(Candidate.public_id == ref.casefold()))).all()
+    if by_id:
+        return list(by_id)
+    rows = (await session.scalars(base.order_by(Candidate.rejected_at, Candidate.id))).all()
+    wanted = ref.casefold()
+    exact = [c for c in rows if c.name and c.name.casefold() == wanted]
+    if exact:
+        return exact
+    return [c for c in rows if c.name and wanted in c.name.casefold()]
+
+
+async def list_candidates(
+    session: AsyncSession, recruiter: Recruiter, pending_only: bool = False
+) -> Sequence[Candidate]:
+    query = (
+        select(Candidate)
+        .options(selectinload(Candidate.position))
+        .where(_own(recruiter), Candidate.name.is_not(None))
+        .order_by(Candidate.rejected_at, Candidate.id)
+    )
+    if pending_only:
+        query = query.where(Candidate.outcome.is_(None))
+    return (await session.scalars(query)).all()
+
+
+async def get_preparation(session: AsyncSession, candidate: Candidate) -> CallPreparation | None:
+    return await session.scalar(
+        select(CallPreparation)
+        .options(selectinload(CallPreparation.answers))
+        .where(CallPreparation.candidate_id == candidate.id)
+    )
+
+
+async def get_or_create_preparation(
+    session: AsyncSession,
+    candidate: Candidate,
+    recruiter: Recruiter,
+    language: str,
+    guide_version: int,
+    now: datetime,
+) -> CallPreparation:
+    preparation = await get_preparation(session, candidate)
+    if preparation is not None:
+        return preparation
+    preparation = CallPreparation(
+        candidate_id=candidate.id,
+        recruiter_id=recruiter.id,
+        guide_language=language,
+        guide_version=guide_version,
+        flagged={},
+        started_at=now,
+        answers=[],
+    )
+    session.add(preparation)
+    await session.flush()
+    return preparation
+
+
+def set_answer(preparation: CallPreparation, step_key: str, text: str, now: datetime) -> None:
+    for answer in preparation.answers:
+        if answer.step_key == step_key:
+            answer.text = text
+            answer.updated_at = now
+            return
+    preparation.answers.append(PreparationAnswer(step_key=step_key, text=text, updated_at=now))
+
+
+def set_flagged(preparation: CallPreparation, step_key: str, text: str | None) -> None:
+    flagged = dict(preparation.flagged or {})
+    if text is None:
+        flagged.pop(step_key, None)
+    else:
+        flagged[step_key] = text
+    # A new dict, so SQLAlchemy sees the JSON column change.
+    preparation.flagged = flagged
+
+
+async def add_call_log(
+    session: AsyncSession,
+    candidate: Candidate,
+    recruiter: Recruiter,
+    outcome: str,
+    note: str | None,
+    now: datetime,
+) -> CallLog:
+    log = CallLog(
+        candidate_id=candidate.id,
+        recruiter_id=recruiter.id,
+        outcome=outcome,
+        note=note,
+        created_at=now,
+    )
+    session.add(log)
+    if outcome == "no-answer":
+        candidate.attempts += 1
+    else:
+        candidate.outcome = outcome
+        candidate.outcome_at = now
+    await session.flush()
+    return log
+
+
+async def claim_event(session: AsyncSession, key: str, now: datetime) -> bool:
+    """Record a delivery key; False when it was already handled."""
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedEvent(key=key, created_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    position: str
+    called: int
+    declined: int
+    skipped: int
+    pending: int
+
+    @property
+    def total(self) -> int:
+        return self.called + self.declined + self.skipped + self.pending
+
+
+async def report(
+    session: AsyncSession, workspace_id: int, recruiter_id: int | None, position: str | None
+) -> list[ReportRow]:
+    """Outcomes per position; anonymised candidates still count, so figures stay true."""
+
+    def count(outcome: str | None):
+        condition = Candidate.outcome.is_(None) if outcome is None else Candidate.outcome == outcome
+        return func.sum(case((condition, 1), else_=0))
+
+    query = (
+        select(
+            Position.title,
+            count("called"),
+            count("declined"),
+            count("skipped"),
+            count(None),
+        )
+        .join(Candidate, Candidate.position_id == Position.id)
+        .where(Candidate.workspace_id == workspace_id)
+        .group_by(Position.id, Position.title)
+        .order_by(Position.title)
+    )
+    if recruiter_id is not None:
+        query = query.where(Candidate.recruiter_id == recruiter_id)
+    if position:
+        query = query.where(Position.title_key == position.casefold())
+    rows = (await session.execute(query)).all()
+    return [
+        ReportRow(title, int(a or 0), int(b or 0), int(c or 0), int(d or 0))
+        for title, a, b, c, d in rows
+    ]

@@ -1,0 +1,136 @@
+"""Shared fixtures: a real database per test, a movable clock, and a network guard."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.coach import Coach
+from bot.messages import Identity
+from bot.settings import Settings
+from conversation_guides import GuideBook
+from storage.database import create_engine as create_async_engine_for
+from storage.database import make_sessionmaker, migrate
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+
+
+# -- no traffic leaves this machine ---------------------------------------------------------
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _local(address: Any) -> bool:
+    if isinstance(address, (str, bytes)):  # a Unix socket path
+        return True
+    host = address[0]
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if not _local(address):
+        raise ConnectionRefusedError(f"tests may not connect to {address!r}")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+    if not _local(address):
+        raise ConnectionRefusedError(f"tests may not connect to {address!r}")
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    name = host.decode() if isinstance(host, bytes) else host
+    if name not in (None, "localhost") and not _local((name, 0)):
+        raise socket.gaierror(f"tests may not resolve {name!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = _guarded_getaddrinfo
+
+
+# -- the database -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> str:
+    """A fresh, empty database: PostgreSQL when TEST_POSTGRES_URL is set, else a SQLite file."""
+    if not POSTGRES_URL:
+        return f"sqlite+aiosqlite:///{tmp_path / 'coach.sqlite3'}"
+    engine = create_async_engine_for(POSTGRES_URL)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_async_engine_for(database_url)
+    await migrate(engine)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+# -- the engine -------------------------------------------------------------------------------
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def guides() -> GuideBook:
+    return GuideBook()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(DATABASE_URL=database_url, COACH_ADMINS="admin-user")
+
+
+@pytest.fixture
+def coach(
+    sessions: async_sessionmaker[AsyncSession], guides: GuideBook, settings: Settings, clock: Clock
+) -> Coach:
+    return Coach(sessions, guides, settings, clock=clock)
+
+
+@pytest.fixture
+def person() -> Callable[..., Identity]:
+    def make(user: str = "u1", workspace: str = "w1", language: str = "en", **kw: Any) -> Identity:
+        return Identity(platform="console", workspace=workspace, user=user, language=language, **kw)
+
+    return make

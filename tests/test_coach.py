@@ -1,0 +1,274 @@
+"""The engine end to end on a real database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.coach import Coach
+from bot.messages import Identity, Inbound, Reply
+from conversation_guides import GuideBook
+from tests.conftest import Clock
+
+CONCRETE = {
+    "competence": (
+        "Your six years of payroll in Visma were clearly relevant, but the role needs someone "
+        "who has run the year-end closing alone, and you had done it with support."
+    ),
+    "gaps": (
+        "The job ad asked for written Norwegian at contract level; in the case exercise your "
+        "draft needed a lot of corrections."
+    ),
+    "luxury_problem": (
+        "You met every requirement. We had three strong finalists and chose one who has "
+        "already led a migration to SAP."
+    ),
+    "self_presentation": (
+        "When we asked about the budget conflict you answered in general terms; next time, "
+        "describe what you did and what happened after."
+    ),
+    "internal_value": (
+        "Your team relies on how you run the on-call rota and train every new hire in the "
+        "first month."
+    ),
+}
+
+
+async def say(coach: Coach, who: Identity, text: str) -> Reply:
+    replies = await coach.handle(who, Inbound(text=text))
+    assert len(replies) == 1
+    return replies[0]
+
+
+async def add(coach: Coach, who: Identity, text: str) -> str:
+    reply = await say(coach, who, text)
+    assert reply.cards, reply.text
+    return reply.cards[0].buttons[0].command.split()[-1]
+
+
+async def test_add_start_script_log_report(
+    coach: Coach, person: Callable[..., Identity], guides: GuideBook
+) -> None:
+    who = person()
+    candidate = await add(coach, who, "add Kari Nordmann | Payroll officer")
+    start = await say(coach, who, f"start {candidate}")
+    assert start.form is not None
+    assert [f.key for f in start.form.fields] == [
+        "competence",
+        "gaps",
+        "luxury_problem",
+        "self_presentation",
+    ]
+    answers = {key: CONCRETE[key] for key in ("competence", "gaps", "self_presentation")}
+    answers["luxury_problem"] = ""
+    script = await coach.submit_checklist(who, candidate, answers)
+    assert script.form is None, script.text
+    guide = guides.guide("en")
+    for point in answers.values():
+        assert point in script.text
+    for line in (
+        guide.must_say.this_position,
+        guide.must_say.apply_again,
+        guide.must_say.every_recruitment_differs,
+        guide.talent_pool_question,
+    ):
+        assert line in script.text
+    # The recruiter's points come in guide order.
+    positions = [script.text.index(answers[k]) for k in ("competence", "gaps", "self_presentation")]
+    assert positions == sorted(positions)
+    commands = [b.command for b in script.cards[0].buttons]
+    assert f"log {candidate} called" in commands and f"consent {candidate}" in commands
+
+    logged = await say(coach, who, f"log {candidate} called")
+    assert "Kari Nordmann" in logged.text and "called" in logged.text
+    report = await say(coach, who, "report")
+    assert "Payroll officer: 1 called, 0 declined, 0 skipped, 0 waiting" in report.text
+
+
+async def test_internal_candidates_get_the_internal_value_step(
+    coach: Coach, person: Callable[..., Identity]
+) -> None:
+    who = person()
+    internal = await add(coach, who, "add Per Hansen | Team lead | internal")
+    external = await add(coach, who, "add Siri Dahl | Team lead")
+    internal_form = (await say(coach, who, f"start {internal}")).form
+    external_form = (await say(coach, who, f"start {external}")).form
+    assert internal_form and external_form
+    assert "internal_value" in [f.key for f in internal_form.fields]
+    assert "internal_value" not in [f.key for f in external_form.fields]
+    missing = await coach.submit_checklist(
+        who, internal, {k: CONCRETE[k] for k in ("competence", "gaps")}
+    )
+    assert missing.form is not None
+    errors = {f.key: f.error for f in missing.form.fields if f.error}
+    assert list(errors) == ["internal_value"]
+    done = await coach.submit_checklist(who, internal, CONCRETE)
+    assert done.form is None and CONCRETE["internal_value"] in done.text
+
+
+async def test_vague_answer_is_flagged_then_accepted_when_repeated(
+    coach: Coach, person: Callable[..., Identity]
+) -> None:
+    who = person()
+    candidate = await add(coach, who, "add Kari Nordmann | Nurse")
+    vague = "You were not the right fit for us."
+    first = await coach.answer_step(who, candidate, "competence", vague)
+    assert not first.accepted
+    assert "same text again" in first.message
+    second = await coach.answer_step(who, candidate, "competence", vague)
+    assert second.accepted
+    form = (await say(coach, who, f"start {candidate}")).form
+    assert form and form.fields[0].value == vague
+
+
+async def test_risky_answer_is_never_accepted(
+    coach: Coach, person: Callable[..., Identity]
+) -> None:
+    who = person()
+    candidate = await add(coach, who, "add Kari Nordmann | Nurse")
+    risky = "We wanted a younger profile for this team."
+    for _ in range(2):
+        result = await coach.answer_step(who, candidate, "gaps", risky)
+        assert not result.accepted and "don't say" in result.message
+
+
+async def test_interrupted_preparation_resumes(
+    coach: Coach, person: Callable[..., Identity]
+) -> None:
+    who = person()
+    candidate = await add(coach, who, "add Kari Nordmann | Nurse")
+    assert (await coach.answer_step(who, candidate, "competence", CONCRETE["competence"])).accepted
+    not_yet = await coach.finish(who, candidate)
+    assert "Gaps against the requirements" in not_yet.text
+    again = await say(coach, who, f"start {candidate}")
+    assert "Welcome back" in again.text
+    assert again.form and again.form.fields[0].value == CONCRETE["competence"]
+    assert again.form.fields[1].value == ""
+
+
+async def test_no_answer_keeps_pending_and_counts_attempts(
+    coach: Coach, person: Callable[..., Identity]
+) -> None:
+    who = person()
+    candidate = await add(coach, who, "add Kari Nordmann | Nurse")
+    await say(coach, who, f"log {candidate} no-answer")
+    second = await say(coach, who, "log Kari no-answer voicemail")
+    assert "try 2" in second.text
+    listing = await say(coach, who, "list")
+    assert "2 tries so far" in listing.text
+    report = await say(coach, who, "report")
+    assert "0 called, 0 declined, 0 skipped, 1 waiting" in report.text
+    await say(coach, who, f"log {candidate} declined")
+    again = await say(coach, who, f"log {candidate} called")
+    assert "already logged" in again.text
+
+
+async def test_skipped_needs_a_reason(coach: Coach, person: Callable[..., Identity]) -> None:
+    who = person()
+    candidate = await add(coach, who, "add Kari Nordmann | Nurse")
+    assert "why" in (await say(coach, who, f"log {candidate} skipped")).text
+    assert "skipped" in (await say(coach, who, f"log {candidate} skipped met in person")).text
+
+
+async def test_another_recruiter_cannot_see_or_log(
+    coach: Coach, person: Callable[..., Identity]
+) -> None:
+    owner, other = person("u1"), person("u2")
+    other_workspace = person("u1", workspace="w2")
+    candidate = await add(coach, owner, "add Kari Nordmann | Nurse")
+    for intruder in (other, other_workspace):
+        assert "can't find" in (await say(coach, intruder, f"log {candidate} called")).text
+        assert "can't find" in (await say(coach, intruder, "start Kari Nordmann")).text
+        assert "no candidates" in (await say(coach, intruder, "list")).text
+        assert "can't find" in (await coach.submit_checklist(intruder, candidate, CONCRETE)).text
+        assert not (await coach.answer_step(intruder, candidate, "competence", "x")).accepted
+    listing = await say(coach, owner, "list")
+    assert "waiting for a call (0 tries" in listing.text
+
+
+async def test_ambiguous_name_asks_which(coach: Coach, person: Callable[..., Identity]) -> None:
+    who = person()
+    first = await add(coach, who, "add Kari Nordmann | Nurse")
+    second = await add(coach, who, "add Kari Nordmann | Midwife")
+    reply = await say(coach, who, "start Kari Nordmann")
+    assert reply.form is None and "Which one" in reply.text
+    assert first in reply.text and second in reply.text
+    assert (await say(coach, who, f"start {second}")).form is not None
+
+
+async def test_list_is_oldest_first_with_days_waited(
+    coach: Coach, person: Callable[..., Identity], clock: Clock
+) -> None:
+    who = person()
+    await add(coach, who, "add Old Candidate | Nurse")
+    clock.advance(days=3)
+    await add(coach, who, "add New Candidate | Nurse")
+    clock.advance(days=1)
+    text = (await say(coach, who, "list")).text
+    assert text.index("Old Candidate") < text.index("New Candidate")
+    assert "rejected 4 days ago" in text and "rejected 1 days ago" in text
+
+
+async def test_report_per_position_and_admin_sees_workspace(
+    coach: Coach, person: Callable[..., Identity]
+) -> None:
+    me, colleague, admin = person("u1"), person("u2"), person("admin-user")
+    a = await add(coach, me, "add A One | Nurse")
+    await add(coach, me, "add B Two | Nurse")
+    c = await add(coach, colleague, "add C Three | Driver")
+    await say(coach, me, f"log {a} called")
+    await say(coach, colleague, f"log {c} skipped internal, met in person")
+    mine = (await say(coach, me, "report")).text
+    assert "Nurse: 1 called, 0 declined, 0 skipped, 1 waiting – 50% of 2" in mine
+    assert "Driver" not in mine
+    everyone = (await say(coach, admin, "report")).text
+    assert "whole workspace" in everyone and "Driver: 0 called, 0 declined, 1 skipped" in everyone
+    only = (await say(coach, admin, "report driver")).text
+    assert "Nurse" not in only and "Driver" in only
+
+
+async def test_remind_setting(coach: Coach, person: Callable[..., Identity]) -> None:
+    who = person(timezone="Europe/Oslo")
+    assert "every Friday at 08:30 (Europe/Oslo)" in (await say(coach, who, "remind fri 08:30")).text
+    assert "off" in (await say(coach, who, "remind off")).text
+
+
+async def test_duplicate_delivery_acts_once(coach: Coach, person: Callable[..., Identity]) -> None:
+    who = person()
+    candidate = await add(coach, who, "add Kari Nordmann | Nurse")
+    inbound = Inbound(text=f"log {candidate} no-answer", idempotency_key="delivery-1")
+    await coach.handle(who, inbound)
+    again = await coach.handle(who, inbound)
+    assert "already recorded" in again[0].text
+    assert "1 tries so far" in (await say(coach, who, "list")).text
+
+
+async def test_norwegian_answers_and_errors(coach: Coach, person: Callable[..., Identity]) -> None:
+    who = person(language="nb")
+    reply = await say(coach, who, "add Kari Nordmann | Sykepleier")
+    assert "er lagt til for Sykepleier" in reply.text
+    assert "kjenner ikke kommandoen «dans»" in (await say(coach, who, "dans")).text
+    assert "Prøv: add" in (await say(coach, who, "add Kari")).text
+    start = await say(coach, who, "start Kari")
+    assert start.form and start.form.fields[0].label == "Relevant kompetanse"
+
+
+async def test_english_errors(coach: Coach, person: Callable[..., Identity]) -> None:
+    who = person()
+    assert "don't know the command “dance”" in (await say(coach, who, "dance")).text
+    assert "Try: log" in (await say(coach, who, "log Kari")).text
+    assert "HH:MM" in (await say(coach, who, "remind mon 9am")).text
+
+
+async def test_database_down_gets_a_friendly_answer(
+    guides: GuideBook, person: Callable[..., Identity], tmp_path
+) -> None:
+    from bot.settings import Settings
+    from storage.database import create_engine, make_sessionmaker
+
+    missing = tmp_path / "no-such-dir" / "x" / "coach.sqlite3"
+    engine = create_engine(f"sqlite+aiosqlite:///{missing}")
+    missing.parent.rmdir()  # the engine made the folder; take it away so connecting fails
+    coach = Coach(make_sessionmaker(engine), guides, Settings())
+    reply = await coach.handle(person(), Inbound(text="list"))
+    assert "can't reach my database" in reply[0].text
+    await engine.dispose()

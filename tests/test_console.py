@@ -1,0 +1,138 @@
+"""The console driven as a subprocess through a pipe, as a newcomer would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COMPETENCE_EN = (
+    "Your six years of payroll in Visma were relevant, but the role needs someone who has "
+    "run the year-end closing alone."
+)
+GAPS_EN = "The job ad required written Norwegian at contract level; your case draft needed edits."
+COMPETENCE_NB = (
+    "Fem år med lønnskjøring i Visma var relevant, men stillingen krever at du har tatt "
+    "årsoppgjøret alene."
+)
+GAPS_NB = "Utlysningen krevde skriftlig norsk på avtalenivå; caseutkastet ditt trengte retting."
+
+
+def run_console(database_url: str, lines: list[str], *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    env["DATABASE_URL"] = database_url
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "console", *args],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("language", "lines", "expected"),
+    [
+        (
+            "en",
+            [
+                "add Kari Nordmann | Payroll officer",
+                "start Kari Nordmann",
+                "You were not the right fit.",
+                COMPETENCE_EN,
+                GAPS_EN,
+                "",
+                "",
+                "log Kari Nordmann called",
+                "report",
+                "quit",
+            ],
+            [
+                "Added Kari Nordmann",
+                "[1/4] Relevant competence",
+                "Tip:",
+                "send the same text again",
+                "Your call script for Kari Nordmann",
+                COMPETENCE_EN,
+                GAPS_EN,
+                "You are very welcome to apply to us again.",
+                "May we keep your CV",
+                "Logged: Kari Nordmann – called",
+                "Payroll officer: 1 called, 0 declined, 0 skipped, 0 waiting",
+                "Goodbye",
+            ],
+        ),
+        (
+            "nb",
+            [
+                "add Kari Nordmann | Lønnsmedarbeider",
+                "start Kari",
+                "Du passet ikke helt inn hos oss.",
+                COMPETENCE_NB,
+                GAPS_NB,
+                "",
+                "",
+                "log Kari ringt",
+                "report",
+            ],
+            [
+                "Kari Nordmann (",
+                "[1/4] Relevant kompetanse",
+                "Tips:",
+                "sender du den samme teksten en gang til",
+                "Samtalemanuset ditt for Kari Nordmann",
+                COMPETENCE_NB,
+                GAPS_NB,
+                "Du er hjertelig velkommen til å søke hos oss igjen.",
+                "Kan vi ta vare på CV-en din",
+                "Ført opp: Kari Nordmann – ringt",
+                "Lønnsmedarbeider: 1 ringt, 0 ville ikke, 0 hoppet over, 0 venter",
+                "Ha det",
+            ],
+        ),
+    ],
+)
+def test_whole_session_through_a_pipe(
+    database_url: str, language: str, lines: list[str], expected: list[str]
+) -> None:
+    out = run_console(database_url, lines, "--lang", language)
+    position = 0
+    for text in expected:
+        found = out.find(text, position)
+        assert found >= 0, f"{text!r} not found in order in:\n{out}"
+        position = found
+
+
+def test_input_ending_mid_checklist_keeps_answers(database_url: str) -> None:
+    run_console(
+        database_url, ["add Kari Nordmann | Nurse", "start Kari", COMPETENCE_EN], "--lang", "en"
+    )
+    out = run_console(database_url, ["start Kari"], "--lang", "en")
+    assert "Welcome back" in out
+    assert f"Saved earlier: {COMPETENCE_EN}" in out
+
+
+def test_language_from_locale(database_url: str) -> None:
+    env_lang = {"LANG": "nb_NO.UTF-8"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "console"],
+        input="hjelp\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **env_lang, "DATABASE_URL": database_url},
+        timeout=120,
+        check=False,
+    )
+    assert "Jeg hjelper deg" in result.stdout

@@ -1,0 +1,73 @@
+"""The guides load, agree with each other, and a broken one names its file and field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conversation_guides import GUIDES_DIR, GuideBook, GuideError
+
+
+def test_both_languages_have_every_step(guides: GuideBook) -> None:
+    for language in ("en", "nb"):
+        guide = guides.guide(language)
+        assert [s.key for s in guide.steps_for(internal=True)] == [
+            "competence",
+            "gaps",
+            "luxury_problem",
+            "self_presentation",
+            "internal_value",
+        ]
+        assert "internal_value" not in [s.key for s in guide.steps_for(internal=False)]
+
+
+@pytest.fixture
+def guide_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "guides"
+    shutil.copytree(GUIDES_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def test_missing_field_names_file_and_field(guide_copy: Path) -> None:
+    path = guide_copy / "nb" / "guide.yaml"
+    path.write_text(path.read_text().replace("  this_position:", "  this_posishun:"))
+    with pytest.raises(GuideError) as error:
+        GuideBook(guide_copy)
+    assert str(path) in str(error.value)
+    assert "must_say.this_position" in str(error.value)
+
+
+def test_wrong_step_list_is_refused(guide_copy: Path) -> None:
+    path = guide_copy / "en" / "guide.yaml"
+    path.write_text(path.read_text().replace("key: luxury_problem", "key: gaps"))
+    with pytest.raises(GuideError, match="steps must be exactly"):
+        GuideBook(guide_copy)
+
+
+def test_broken_yaml_names_file(guide_copy: Path) -> None:
+    path = guide_copy / "en" / "messages.yaml"
+    path.write_text("language: en\nmessages: [unclosed\n")
+    with pytest.raises(GuideError, match="not valid YAML"):
+        GuideBook(guide_copy)
+
+
+def test_messages_must_match_across_languages(guide_copy: Path) -> None:
+    path = guide_copy / "nb" / "messages.yaml"
+    path.write_text(path.read_text().replace("{name} ({id}) er lagt til", "{navn} er lagt til"))
+    with pytest.raises(GuideError, match=r"messages\.added: placeholders differ"):
+        GuideBook(guide_copy)
+
+
+def test_app_refuses_to_start_with_a_broken_guide(
+    guide_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import app
+
+    path = guide_copy / "en" / "guide.yaml"
+    path.write_text("language: en\nversion: 0\n")
+    monkeypatch.setattr(app, "GuideBook", lambda: GuideBook(guide_copy))
+    assert app.main(["console"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "version" in err
