@@ -50,21 +50,37 @@ class GuideBook:
         self.messages: dict[str, Messages] = {}
         for language in LANGUAGES:
             guide_path = directory / language / "guide.yaml"
-            messages_path = directory / language / "messages.yaml"
             guide = load_model(guide_path, Guide)
-            messages = load_model(messages_path, Messages)
-            for path, data in ((guide_path, guide), (messages_path, messages)):
-                if data.language != language:
-                    raise GuideError(f"{path}: language: says {data.language!r}, not {language!r}")
+            if guide.language != language:
+                raise GuideError(
+                    f"{guide_path}: language: says {guide.language!r}, not {language!r}"
+                )
             self.guides[language] = guide
-            self.messages[language] = messages
+            self.messages[language] = self._load_messages(directory / language, language)
         self._check_messages_match(directory)
+
+    @staticmethod
+    def _load_messages(folder: Path, language: str) -> Messages:
+        """messages.yaml plus messages_<area>.yaml: one file per area of the product."""
+        merged: dict[str, str] = {}
+        paths = sorted(folder.glob("messages*.yaml"))
+        if not paths:
+            raise GuideError(f"{folder / 'messages.yaml'}: missing")
+        for path in paths:
+            part = load_model(path, Messages)
+            if part.language != language:
+                raise GuideError(f"{path}: language: says {part.language!r}, not {language!r}")
+            twice = set(part.messages) & set(merged)
+            if twice:
+                raise GuideError(f"{path}: messages: already defined elsewhere: {sorted(twice)}")
+            merged.update(part.messages)
+        return Messages(language=language, messages=merged)
 
     def _check_messages_match(self, directory: Path) -> None:
         reference = self.messages[LANGUAGES[0]]
         for language in LANGUAGES[1:]:
             other = self.messages[language]
-            path = directory / language / "messages.yaml"
+            path = directory / language / "messages*.yaml"
             missing = set(reference.messages) ^ set(other.messages)
             if missing:
                 raise GuideError(f"{path}: messages: keys differ from en: {sorted(missing)}")

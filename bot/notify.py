@@ -1,0 +1,37 @@
+"""How the engine's background jobs reach a recruiter directly (a DM or a proactive message)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from bot.messages import Reply
+
+
+class Recipient(BaseModel):
+    """Where a recruiter can be reached, as the store knows them."""
+
+    platform: str
+    workspace: str
+    user: str
+    language: str
+    # Teams: the conversation reference stored when the user last wrote to the bot.
+    conversation_reference: dict[str, Any] | None = None
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered. `gone`: the platform says the user is unreachable."""
+
+    def __init__(self, reason: str, *, gone: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.gone = gone
+
+
+class Notifier(Protocol):
+    """One per platform; raises DeliveryError when the message did not get through."""
+
+    platform: str
+
+    async def send(self, recipient: Recipient, reply: Reply) -> None: ...

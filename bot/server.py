@@ -1,0 +1,45 @@
+"""One aiohttp server: POST /slack/events, POST /api/messages, GET /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from bot.coach import Coach
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Slack and Teams payloads are small; anything this large is not from them.
+MAX_BODY = 1024 * 1024
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def build_app(settings: Settings, coach: Coach) -> web.Application:
+    """The web application with every configured channel mounted."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def serve(settings: Settings, port: int | None = None) -> int:
+    from app import build_coach
+
+    coach, engine = await build_coach(settings)
+    app = build_app(settings, coach)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, host="0.0.0.0", port=port or settings.port)
+    await site.start()
+    log.info("listening on port %s", port or settings.port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await engine.dispose()
+    return 0
