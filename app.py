@@ -9,6 +9,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from bot.settings import Settings
 from conversation_guides import GuideBook, GuideError
 
@@ -59,9 +61,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parser().parse_args(argv)
     command = args.command or "console"
+    # The terminal coach talks to a person; only the services log their progress.
+    level = logging.WARNING if command == "console" else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings()
         if command == "console":
@@ -78,6 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.retention import purge_command
 
             return asyncio.run(purge_command(settings))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        print(f"The configuration is not valid: {problems}", file=sys.stderr)
+        return 2
     except GuideError as error:
         print(f"The coaching guides could not be loaded: {error}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from storage.tables import CallPreparation, Candidate, Recruiter
 log = logging.getLogger(__name__)
 
 MAX_ANSWER = 3000
+# What a database that is down or unreachable raises, depending on the driver and the stage.
+DATABASE_ERRORS = (OperationalError, DBAPIError, ConnectionError, TimeoutError, socket.gaierror)
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Clock = Callable[[], datetime]
 
@@ -90,7 +93,7 @@ class Coach:
                 if handler is None:
                     return [Reply(text=self.t(ctx.language, "not_available"))]
                 return await handler(ctx, parsed)
-        except (OperationalError, DBAPIError, OSError) as error:
+        except DATABASE_ERRORS as error:
             return [self._database_down(who, error)]
 
     async def language_for(self, who: Identity) -> str:
@@ -104,7 +107,7 @@ class Coach:
                 )
                 if recruiter is not None and recruiter.language:
                     return recruiter.language
-        except (OperationalError, DBAPIError, OSError):
+        except DATABASE_ERRORS:
             pass
         return self.settings.coach_language
 
@@ -126,7 +129,7 @@ class Coach:
                     return StepResult(False, error)
                 queries.set_answer(preparation, step.key, text.strip(), ctx.now)
                 return StepResult(True)
-        except (OperationalError, DBAPIError, OSError) as error:
+        except DATABASE_ERRORS as error:
             return StepResult(False, self._database_down(who, error).text)
 
     async def submit_checklist(
@@ -156,7 +159,7 @@ class Coach:
                         field.value = (answers.get(field.key) or field.value).strip()
                     return Reply(text=self.t(ctx.language, "checklist_needs_work"), form=form)
                 return self._finish(ctx, candidate, preparation, guide)
-        except (OperationalError, DBAPIError, OSError) as error:
+        except DATABASE_ERRORS as error:
             return self._database_down(who, error)
 
     async def finish(self, who: Identity, candidate_id: str) -> Reply:
@@ -170,7 +173,7 @@ class Coach:
                 guide = self.guides.guide(ctx.language)
                 preparation = await self._preparation(ctx, candidate, guide)
                 return self._finish(ctx, candidate, preparation, guide)
-        except (OperationalError, DBAPIError, OSError) as error:
+        except DATABASE_ERRORS as error:
             return self._database_down(who, error)
 
     def t(self, language: str, key: str, **values: object) -> str:
