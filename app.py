@@ -22,6 +22,11 @@ async def build_coach(settings: Settings):
     from storage.database import open_database
 
     guides = GuideBook()
+    # The svada rules are coaching content too: a broken file must stop start-up, not a call.
+    from bot.concreteness import rules_for
+
+    for language in guides.guides:
+        rules_for(language)
     engine, sessions = await open_database(settings.database_url)
     return Coach(sessions, guides, settings), engine
 

@@ -437,7 +437,7 @@ class Coach:
         lines += [
             guide.must_say.every_recruitment_differs,
             guide.must_say.apply_again,
-            guide.talent_pool_question,
+            self.t(guide.language, "script_talent_pool_note") + " " + guide.talent_pool_question,
             guide.script.closing,
             self.t(guide.language, "script_course_note") + " " + guide.course_question_answer,
         ]
