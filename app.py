@@ -60,6 +60,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # aiosqlite's DEBUG lines quote SQL parameters, i.e. candidate names and notes.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     args = parser().parse_args(argv)
     command = args.command or "console"
     try:
