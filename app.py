@@ -71,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The terminal coach talks to a person; only the services log their progress.
     level = logging.WARNING if command == "console" else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # aiosqlite's DEBUG lines quote SQL parameters, i.e. candidate names and notes.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     try:
         settings = Settings()
         if command == "console":

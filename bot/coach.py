@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import commands
+from bot import commands, privacy
 from bot.concreteness import assess
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.settings import Settings
@@ -43,6 +43,8 @@ class Context:
     recruiter: Recruiter
     language: str
     now: datetime
+    # Work that must wait until the transaction is committed (compacting after an erasure).
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Coach:
             "report": self._report,
             "remind": self._remind,
         }
+        self._handlers.update(privacy.Privacy(self).handlers())
 
     # -- the public surface channels call -------------------------------------------------
 
@@ -92,7 +95,10 @@ class Coach:
                 handler = self._handlers.get(parsed.kind)
                 if handler is None:
                     return [Reply(text=self.t(ctx.language, "not_available"))]
-                return await handler(ctx, parsed)
+                replies = await handler(ctx, parsed)
+            for job in ctx.after_commit:
+                await job()
+            return replies
         except DATABASE_ERRORS as error:
             return [self._database_down(who, error)]
 
@@ -122,12 +128,17 @@ class Coach:
                 if candidate is None:
                     return StepResult(False, self.t(ctx.language, "not_found", ref=candidate_id))
                 guide = self.guides.guide(ctx.language)
-                step = guide.step(step_key)
+                steps = guide.steps_for(candidate.internal)
+                step = next((s for s in steps if s.key == step_key), None)
+                if step is None:
+                    # A step key from a form payload; nothing trusts it until it is one of ours.
+                    return StepResult(False, self.t(ctx.language, "problem_unknown_step"))
                 preparation = await self._preparation(ctx, candidate, guide)
-                error = self._check_answer(ctx.language, preparation, step, text.strip())
+                text = commands.clean(text)
+                error = self._check_answer(ctx.language, preparation, step, text)
                 if error:
                     return StepResult(False, error)
-                queries.set_answer(preparation, step.key, text.strip(), ctx.now)
+                queries.set_answer(preparation, step.key, text, ctx.now)
                 return StepResult(True)
         except DATABASE_ERRORS as error:
             return StepResult(False, self._database_down(who, error).text)
@@ -146,7 +157,7 @@ class Coach:
                 preparation = await self._preparation(ctx, candidate, guide)
                 errors: dict[str, str] = {}
                 for step in guide.steps_for(candidate.internal):
-                    text = (answers.get(step.key) or "").strip()
+                    text = commands.clean(answers.get(step.key) or "")
                     error = self._check_answer(ctx.language, preparation, step, text)
                     if error:
                         errors[step.key] = error
@@ -269,7 +280,7 @@ class Coach:
 
     async def _report(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Report)
-        admin = ctx.who.user in self.settings.admins
+        admin = self.settings.is_admin(ctx.who.workspace, ctx.who.user)
         rows = await queries.report(
             ctx.session,
             ctx.recruiter.workspace_id,

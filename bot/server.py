@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from bot import retention
 from bot.coach import Coach
 from bot.settings import Settings
 
@@ -24,6 +25,8 @@ def build_app(settings: Settings, coach: Coach) -> web.Application:
     """The web application with every configured channel mounted."""
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/healthz", healthz)
+    # The retention policy runs once a day for as long as the server does.
+    app.cleanup_ctx.append(retention.background(coach.sessions, settings, coach.clock))
     return app
 
 
