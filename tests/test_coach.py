@@ -260,15 +260,15 @@ async def test_english_errors(coach: Coach, person: Callable[..., Identity]) -> 
 
 
 async def test_database_down_gets_a_friendly_answer(
-    guides: GuideBook, person: Callable[..., Identity], tmp_path
+    guides: GuideBook, person: Callable[..., Identity]
 ) -> None:
     from bot.settings import Settings
     from storage.database import create_engine, make_sessionmaker
 
-    missing = tmp_path / "no-such-dir" / "x" / "coach.sqlite3"
-    engine = create_engine(f"sqlite+aiosqlite:///{missing}")
-    missing.parent.rmdir()  # the engine made the folder; take it away so connecting fails
+    # Nothing listens on port 1: the connection is refused, as with a database that is down.
+    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/test")
     coach = Coach(make_sessionmaker(engine), guides, Settings())
-    reply = await coach.handle(person(), Inbound(text="list"))
-    assert "can't reach my database" in reply[0].text
+    for language, expected in (("en", "can't reach my database"), ("nb", "får ikke kontakt")):
+        reply = await coach.handle(person(language=language), Inbound(text="list"))
+        assert expected in reply[0].text
     await engine.dispose()
