@@ -154,7 +154,7 @@ async def test_no_answer_keeps_pending_and_counts_attempts(
     second = await say(coach, who, "log Kari no-answer voicemail")
     assert "try 2" in second.text
     listing = await say(coach, who, "list")
-    assert "2 tries so far" in listing.text
+    assert "tries so far: 2" in listing.text
     report = await say(coach, who, "report")
     assert "0 called, 0 declined, 0 skipped, 1 waiting" in report.text
     await say(coach, who, f"log {candidate} declined")
@@ -182,7 +182,7 @@ async def test_another_recruiter_cannot_see_or_log(
         assert "can't find" in (await coach.submit_checklist(intruder, candidate, CONCRETE)).text
         assert not (await coach.answer_step(intruder, candidate, "competence", "x")).accepted
     listing = await say(coach, owner, "list")
-    assert "waiting for a call (0 tries" in listing.text
+    assert "waiting for a call (tries so far: 0)" in listing.text
 
 
 async def test_ambiguous_name_asks_which(coach: Coach, person: Callable[..., Identity]) -> None:
@@ -205,7 +205,7 @@ async def test_list_is_oldest_first_with_days_waited(
     clock.advance(days=1)
     text = (await say(coach, who, "list")).text
     assert text.index("Old Candidate") < text.index("New Candidate")
-    assert "rejected 4 days ago" in text and "rejected 1 days ago" in text
+    assert "days since rejection: 4" in text and "days since rejection: 1" in text
 
 
 async def test_report_per_position_and_admin_sees_workspace(
@@ -239,13 +239,13 @@ async def test_duplicate_delivery_acts_once(coach: Coach, person: Callable[..., 
     await coach.handle(who, inbound)
     again = await coach.handle(who, inbound)
     assert "already recorded" in again[0].text
-    assert "1 tries so far" in (await say(coach, who, "list")).text
+    assert "tries so far: 1" in (await say(coach, who, "list")).text
 
 
 async def test_norwegian_answers_and_errors(coach: Coach, person: Callable[..., Identity]) -> None:
     who = person(language="nb")
     reply = await say(coach, who, "add Kari Nordmann | Sykepleier")
-    assert "er lagt til for Sykepleier" in reply.text
+    assert "er lagt til for stillingen Sykepleier" in reply.text
     assert "kjenner ikke kommandoen «dans»" in (await say(coach, who, "dans")).text
     assert "Prøv: add" in (await say(coach, who, "add Kari")).text
     start = await say(coach, who, "start Kari")
