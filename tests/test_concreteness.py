@@ -15,6 +15,7 @@ from bot.concreteness import (
     ConcretenessRules,
     assess,
     assessor_for,
+    evaluate,
     load_rules,
     phrase_regex,
     rules_for,
@@ -198,10 +199,71 @@ def test_too_short_reason_is_given_when_no_phrase_explains_it() -> None:
         ("nb", "Mangler SQL."),
         ("en", "No driving licence, which is a requirement."),
         ("en", "Missing PRINCE2."),
+        ("nb", "Du har ikke C1 i norsk."),
+        ("en", "You lack IFRS experience."),
+        ("en", "Missing a forklift licence."),
+        # Two weak signals back each other: a system's name and "the one we chose".
+        ("nb", "Den vi valgte, kan Tripletex."),
     ],
 )
 def test_short_but_concrete_is_not_vague(language: str, text: str) -> None:
     assert not assess(text, language).vague
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("nb", "log Per ringt"),
+        ("nb", "Hei Kari, takk for sist!"),
+        ("nb", "Vi snakket med Lise og Per."),
+        ("nb", "Det var 2 gode kandidater."),
+        ("en", "log Peter called"),
+        ("en", "Hi Sarah, thanks again!"),
+        ("en", "You came 2nd overall."),
+    ],
+)
+def test_one_weak_signal_does_not_rescue_a_short_text(language: str, text: str) -> None:
+    # A capitalised word or a bare number is a hint, not content.
+    found = assess(text, language, "internal_value")
+    assert found.concrete and all(_is_weak(language, key) for key in found.concrete)
+    assert found.vague
+    assert found.reasons
+    assert found.suggestion == rules_for(language).suggestions.steps["internal_value"]
+
+
+def _is_weak(language: str, key: str) -> bool:
+    return next(f for f in rules_for(language).concrete if f.key == key).weak
+
+
+def test_a_short_text_rescued_by_a_name_alone_is_called_too_short() -> None:
+    assert assess("log Per ringt", "nb", "internal_value").reasons == [
+        rules_for("nb").texts.too_short
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "phrase"),
+    [
+        ("nb", "Hei Ola, takk for en hyggelig prat, det var veldig fint å møte deg.", "fint"),
+        ("en", "Hi Ben, thanks for a lovely chat, it was really nice to meet you.", "lovely"),
+    ],
+)
+def test_a_name_does_not_excuse_an_evaluation_with_no_example(
+    language: str, text: str, phrase: str
+) -> None:
+    found = assess(text, language)
+    assert found.concrete == ["proper_name"]
+    assert found.vague
+    assert any(f"{phrase}" in reason for reason in found.reasons), found.reasons
+
+
+def test_the_weak_flag_is_what_keeps_a_name_from_rescuing_a_short_text(rules_copy: Path) -> None:
+    def strengthen_names(data: dict[str, list[dict[str, object]]]) -> None:
+        next(f for f in data["concrete"] if f["key"] == "proper_name")["weak"] = False
+
+    assert assessor_for("nb")("log Per ringt").vague
+    _break(rules_copy, strengthen_names)
+    assert not evaluate(load_rules(rules_copy), "log Per ringt").vague
 
 
 def test_long_text_with_no_signal_at_all_says_nothing_concrete_was_found() -> None:
@@ -411,6 +473,9 @@ def _break(path: Path, change: object) -> None:
         (lambda d: d["texts"].update(too_shrot="typo"), "texts.too_shrot"),
         (lambda d: d["scoring"].pop("concrete_needed"), "scoring.concrete_needed"),
         (lambda d: d["concrete"][0].update(phrases=[], patterns=[]), "concrete.0"),
+        (lambda d: d["concrete"][0].update(weak="sometimes"), "concrete.0.weak"),
+        (lambda d: d["vague"][0].update(weak=True), "vague.0.weak"),
+        (lambda d: d["scoring"].update(short_text_words=2), "scoring"),
     ],
 )
 def test_a_malformed_file_fails_naming_the_file_and_field(
