@@ -121,6 +121,9 @@ CONCRETE = [
     ("nb", "contrast", "Du beskrev rutinen i stedet for hva du gjorde."),
     ("nb", "comparison", "Det som skilte var erfaringen med anbud."),
     ("nb", "experience_with", "Du har erfaring med anbudsprosesser."),
+    ("nb", "counted", "Her styrer du femten millioner og ni medarbeidere."),
+    ("nb", "counted", "Halve dagen er kundesamtaler på telefon."),
+    ("nb", "what_they_did", "Du kom for sent til andre intervju og nevnte det ikke."),
     ("en", "number", "You have 2 years; we need 5."),
     ("en", "counted", "You have three years; we need five."),
     ("en", "acronym", "You don't have SQL."),
@@ -138,6 +141,9 @@ CONCRETE = [
     ("en", "contrast", "You described the procedure rather than what you did."),
     ("en", "comparison", "The difference was the tender work."),
     ("en", "experience_with", "You have experience with public tenders."),
+    ("en", "counted", "Here you would run fifteen million and nine staff."),
+    ("en", "counted", "Half of this job is customer calls."),
+    ("en", "what_they_did", "You spent twenty minutes on the company history."),
 ]
 
 
@@ -286,6 +292,8 @@ RISKY = [
     ("nb", "family", "Graviditeten gjør tidspunktet vanskelig."),
     ("nb", "family", "Du er nettopp tilbake fra foreldrepermisjon."),
     ("nb", "family", "Planlegger du flere barn?"),
+    ("nb", "family", "Du har tre barn, så reisingen blir tung."),
+    ("nb", "family", "Med ungene hjemme blir kveldsvaktene vanskelige."),
     ("nb", "ethnicity", "Vi ønsket noen som er etnisk norsk."),
     ("nb", "ethnicity", "Folk med innvandrerbakgrunn sliter ofte med fagspråket."),
     ("nb", "ethnicity", "Vi ønsket noen med norsk som morsmål."),
@@ -306,6 +314,7 @@ RISKY = [
     ("en", "family", "With three small children you couldn't manage the on-call rota."),
     ("en", "family", "You're just back from maternity leave."),
     ("en", "family", "Are you planning to start a family?"),
+    ("en", "family", "With two little ones at home, the travel would be hard."),
     ("en", "ethnicity", "We really need a native English speaker."),
     ("en", "ethnicity", "Your accent might put clients off."),
     ("en", "ethnicity", "With a foreign-sounding name, customers may hang up."),
@@ -368,6 +377,11 @@ LOOK_ALIKES = [
     ("en", "We're a family business and need someone with a forklift licence."),
     ("en", "Both of you were strong, but she had run the same migration to Epic."),
     ("en", "You have experience in foreign exchange, but not in payments."),
+    # Children as the work itself, not the candidate's family.
+    ("nb", "Vi har 30 barn på avdelingen, og stillingen krever barnehagelærerutdanning."),
+    ("nb", "Den vi ansatte, har jobbet fem år i barnevernet i en kommune."),
+    # «som manglet» after the thing itself names it.
+    ("nb", "Det var budsjettansvaret som manglet, og det er en stor del av stillingen her."),
 ]
 
 
