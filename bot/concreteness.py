@@ -11,7 +11,8 @@ compiles them once, and applies one small scoring rule:
   too short to carry content and no strong concrete signal rescues it;
 - a *weak* concrete family (a capitalised word, a bare number) is a hint, not content: on
   its own it neither rescues a short text nor excuses an evaluation with no example;
-- any *risky* family found sets ``risky``, and its reasons and suggestion come first.
+- any *risky* family found sets ``risky``; then only its reasons are given, and its
+  suggestion comes first (followed by the step's, when the text is vague too).
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ class Scoring(_Strict):
     # Below this many content words, a text whose only concrete signal is one weak family
     # counts as too short as well ("Hei Kari, takk for sist!").
     short_text_words: int = Field(ge=0)
+    # How many vague phrases are named at most: the main points, not a lecture.
+    max_reasons: int = Field(default=3, ge=1)
 
     @model_validator(mode="after")
     def _short_covers_too_short(self) -> Scoring:
@@ -250,11 +253,13 @@ def evaluate(rules: ConcretenessRules, text: str, step: str | None = None) -> As
         vague = balance < scoring.concrete_needed
 
     reasons = [family.explain(hit) for family, hit in risky]
-    if vague:
+    # Risky wording outranks the rest: the recruiter hears why it must not be said, and the
+    # suggestion (below) says what to put there instead, without a list of hedges on top.
+    if vague and not risky:
         # Name what is vague; when no stock phrase did it, say what is missing instead.
         found = [family.explain(hit) for family, hit in vague_hits]
         fallback = rules.texts.too_short if too_short else rules.texts.no_concrete
-        reasons += found[:3] or [fallback]
+        reasons += found[: scoring.max_reasons] or [fallback]
 
     suggestions = rules.suggestions
     step_suggestion = suggestions.steps.get(step, suggestions.default)  # type: ignore[call-overload]

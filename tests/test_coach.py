@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+
+import pytest
 
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply
@@ -129,6 +132,36 @@ async def test_risky_answer_is_never_accepted(
     for _ in range(2):
         result = await coach.answer_step(who, candidate, "gaps", risky)
         assert not result.accepted and "don't say" in result.message
+
+
+def _sentences(message: str) -> list[str]:
+    # A sentence ends at . ? or !, or just after the quote that such a mark closes.
+    return [s for s in re.split(r"(?:(?<=[.?!])|(?<=[.?!][»\"]))\s+", message) if s]
+
+
+@pytest.mark.parametrize(
+    ("language", "step", "text", "lead"),
+    [
+        ("en", "competence", "You have good experience, but not quite what we wanted.", "hard"),
+        ("en", "gaps", "There were some gaps here and there.", "hard"),
+        ("en", "gaps", "We wanted a younger profile, maybe someone fresher.", "don't say"),
+        ("nb", "competence", "Du har god erfaring, men ikke helt det vi så etter.", "vanskelig"),
+        ("nb", "internal_value", "log Per ringt", "vanskelig"),
+        ("nb", "gaps", "Vi ønsket oss egentlig noen med norsk som morsmål.", "Ikke si"),
+    ],
+)
+async def test_the_check_reads_as_one_clear_message(
+    coach: Coach, person: Callable[..., Identity], language: str, step: str, text: str, lead: str
+) -> None:
+    who = person(language=language)
+    candidate = await add(coach, who, "add Kari Nordmann | Nurse | internal")
+    result = await coach.answer_step(who, candidate, step, text)
+    assert not result.accepted and lead in _sentences(result.message)[0]
+    sentences = _sentences(result.message)
+    assert len(sentences) == len(set(sentences)), result.message  # nothing said twice
+    assert all(s.rstrip('»"').endswith((".", "?", "!", ":")) for s in sentences), sentences
+    # Risky: why it must not be said and what to say instead, without a list of hedges.
+    assert "«egentlig»" not in result.message and '"maybe"' not in result.message
 
 
 async def test_interrupted_preparation_resumes(

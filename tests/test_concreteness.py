@@ -347,6 +347,45 @@ def test_every_ground_is_covered_in_both_languages() -> None:
         assert {ground for lang, ground, _ in RISKY if lang == language} == set(GROUNDS)
 
 
+def test_a_risky_text_is_told_only_why_it_is_risky() -> None:
+    # The hedge "egentlig" is vague too, but next to a protected ground it is noise.
+    found = assess("Vi ønsket oss egentlig noen med norsk som morsmål.", "nb", "gaps")
+    rules = rules_for("nb")
+    origin = next(f for f in rules.risky if f.key == "language_origin")
+    assert found.risky and found.vague
+    assert found.reasons == [origin.explain("morsmål")]
+    assert found.suggestion == f"{rules.texts.risky_suggestion} {rules.suggestions.steps['gaps']}"
+
+
+def test_no_more_vague_phrases_are_named_than_max_reasons() -> None:
+    text = "Du har god erfaring, men ikke helt det vi så etter."
+    rules = rules_for("nb")
+    hits = [f.key for f in rules.vague if f.find(text)]
+    assert len(hits) > rules.scoring.max_reasons  # fit, hedge and an empty evaluation
+    found = assess(text, "nb")
+    assert len(found.reasons) == rules.scoring.max_reasons == 2
+    assert "det vi så etter" in found.reasons[0]  # in the order of the file: fit first
+
+
+def _texts_shown(rules: ConcretenessRules) -> list[str]:
+    families = [*rules.vague, *rules.risky]
+    return [
+        *(family.reason for family in families),
+        *rules.texts.model_dump().values(),
+        rules.suggestions.default,
+        *rules.suggestions.steps.values(),
+    ]
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
+def test_every_text_shown_to_the_recruiter_ends_a_sentence(language: str) -> None:
+    # The coach joins reasons and suggestion with spaces, so each must end its own sentence.
+    for text in _texts_shown(rules_for(language)):
+        ending = text.rstrip().rstrip('»"”')
+        assert ending.endswith((".", "?", "!")), text
+        assert "  " not in text, text
+
+
 def test_risky_outranks_a_concrete_text() -> None:
     text = "Du har ledet kvalitetsarbeidet i tre år, men vi ville ha en mannlig leder."
     found = assess(text, "nb", "internal_value")
