@@ -9,7 +9,10 @@ compiles them once, and applies one small scoring rule:
   about fit, "stronger candidates", hedges, evaluations with no example, ...) subtracts its;
 - the text is vague when the balance stays below ``scoring.concrete_needed``, or when it is
   too short to carry content and no strong concrete signal rescues it;
-- any *risky* family found sets ``risky``, and its reasons and suggestion come first.
+- a *weak* concrete family (a capitalised word, a bare number) is a hint, not content: on
+  its own it neither rescues a short text nor excuses an evaluation with no example;
+- any *risky* family found sets ``risky``; then only its reasons are given, and its
+  suggestion comes first (followed by the step's, when the text is vague too).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from conversation_guides import GUIDES_DIR, load_model
 from conversation_guides.schema import StepKey
@@ -121,6 +124,12 @@ class ExplainedFamily(Family):
     reason: str = Field(min_length=1)
 
 
+class ConcreteFamily(Family):
+    # A hint rather than content: "Per" in "log Per ringt" is a capitalised word, "2" in
+    # "2 gode kandidater" a number. Alone, a weak family does not make a short text concrete.
+    weak: bool = False
+
+
 class RiskyFamily(ExplainedFamily):
     ground: Ground
 
@@ -132,6 +141,17 @@ class Scoring(_Strict):
     concrete_needed: float = Field(gt=0)
     # The concrete score that rescues a too-short text ("Mangler førerkort klasse B.").
     short_concrete_needed: float = Field(gt=0)
+    # Below this many content words, a text whose only concrete signal is one weak family
+    # counts as too short as well ("Hei Kari, takk for sist!").
+    short_text_words: int = Field(ge=0)
+    # How many vague phrases are named at most: the main points, not a lecture.
+    max_reasons: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _short_covers_too_short(self) -> Scoring:
+        if self.short_text_words < self.min_content_words:
+            raise ValueError("short_text_words must be at least min_content_words")
+        return self
 
 
 class Texts(_Strict):
@@ -161,7 +181,7 @@ class ConcretenessRules(_Strict):
     scoring: Scoring
     stopwords: frozenset[str]
     vague: list[ExplainedFamily] = Field(min_length=1)
-    concrete: list[Family] = Field(min_length=1)
+    concrete: list[ConcreteFamily] = Field(min_length=1)
     risky: list[RiskyFamily] = Field(min_length=1)
     texts: Texts
     suggestions: Suggestions
@@ -216,23 +236,30 @@ def evaluate(rules: ConcretenessRules, text: str, step: str | None = None) -> As
             text = text[: match.start()] + _blank(match) + text[match.end() :]
     vague_hits = [(family, hit) for family in rules.vague if (hit := family.find(text))]
     concrete_hits = [family for family in rules.concrete if family.find(text)]
+    # Something concrete was found: one strong signal, or two weak ones that back each other.
+    substantial = len(concrete_hits) >= 2 or any(not family.weak for family in concrete_hits)
 
-    if concrete_hits:
+    if substantial:
         vague_hits = [(f, hit) for f, hit in vague_hits if not f.only_when_nothing_concrete]
     concrete_score = sum(family.weight for family in concrete_hits)
     balance = concrete_score - sum(family.weight for family, _ in vague_hits)
-    too_short = len(content) < rules.scoring.min_content_words
+    scoring = rules.scoring
+    too_short = len(content) < scoring.min_content_words or (
+        len(content) < scoring.short_text_words and not substantial
+    )
     if too_short:
-        vague = concrete_score < rules.scoring.short_concrete_needed
+        vague = not substantial or concrete_score < scoring.short_concrete_needed
     else:
-        vague = balance < rules.scoring.concrete_needed
+        vague = balance < scoring.concrete_needed
 
     reasons = [family.explain(hit) for family, hit in risky]
-    if vague:
+    # Risky wording outranks the rest: the recruiter hears why it must not be said, and the
+    # suggestion (below) says what to put there instead, without a list of hedges on top.
+    if vague and not risky:
         # Name what is vague; when no stock phrase did it, say what is missing instead.
         found = [family.explain(hit) for family, hit in vague_hits]
         fallback = rules.texts.too_short if too_short else rules.texts.no_concrete
-        reasons += found[:3] or [fallback]
+        reasons += found[: scoring.max_reasons] or [fallback]
 
     suggestions = rules.suggestions
     step_suggestion = suggestions.steps.get(step, suggestions.default)  # type: ignore[call-overload]

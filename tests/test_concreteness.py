@@ -15,6 +15,7 @@ from bot.concreteness import (
     ConcretenessRules,
     assess,
     assessor_for,
+    evaluate,
     load_rules,
     phrase_regex,
     rules_for,
@@ -120,6 +121,9 @@ CONCRETE = [
     ("nb", "contrast", "Du beskrev rutinen i stedet for hva du gjorde."),
     ("nb", "comparison", "Det som skilte var erfaringen med anbud."),
     ("nb", "experience_with", "Du har erfaring med anbudsprosesser."),
+    ("nb", "counted", "Her styrer du femten millioner og ni medarbeidere."),
+    ("nb", "counted", "Halve dagen er kundesamtaler på telefon."),
+    ("nb", "what_they_did", "Du kom for sent til andre intervju og nevnte det ikke."),
     ("en", "number", "You have 2 years; we need 5."),
     ("en", "counted", "You have three years; we need five."),
     ("en", "acronym", "You don't have SQL."),
@@ -137,6 +141,9 @@ CONCRETE = [
     ("en", "contrast", "You described the procedure rather than what you did."),
     ("en", "comparison", "The difference was the tender work."),
     ("en", "experience_with", "You have experience with public tenders."),
+    ("en", "counted", "Here you would run fifteen million and nine staff."),
+    ("en", "counted", "Half of this job is customer calls."),
+    ("en", "what_they_did", "You spent twenty minutes on the company history."),
 ]
 
 
@@ -198,10 +205,71 @@ def test_too_short_reason_is_given_when_no_phrase_explains_it() -> None:
         ("nb", "Mangler SQL."),
         ("en", "No driving licence, which is a requirement."),
         ("en", "Missing PRINCE2."),
+        ("nb", "Du har ikke C1 i norsk."),
+        ("en", "You lack IFRS experience."),
+        ("en", "Missing a forklift licence."),
+        # Two weak signals back each other: a system's name and "the one we chose".
+        ("nb", "Den vi valgte, kan Tripletex."),
     ],
 )
 def test_short_but_concrete_is_not_vague(language: str, text: str) -> None:
     assert not assess(text, language).vague
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("nb", "log Per ringt"),
+        ("nb", "Hei Kari, takk for sist!"),
+        ("nb", "Vi snakket med Lise og Per."),
+        ("nb", "Det var 2 gode kandidater."),
+        ("en", "log Peter called"),
+        ("en", "Hi Sarah, thanks again!"),
+        ("en", "You came 2nd overall."),
+    ],
+)
+def test_one_weak_signal_does_not_rescue_a_short_text(language: str, text: str) -> None:
+    # A capitalised word or a bare number is a hint, not content.
+    found = assess(text, language, "internal_value")
+    assert found.concrete and all(_is_weak(language, key) for key in found.concrete)
+    assert found.vague
+    assert found.reasons
+    assert found.suggestion == rules_for(language).suggestions.steps["internal_value"]
+
+
+def _is_weak(language: str, key: str) -> bool:
+    return next(f for f in rules_for(language).concrete if f.key == key).weak
+
+
+def test_a_short_text_rescued_by_a_name_alone_is_called_too_short() -> None:
+    assert assess("log Per ringt", "nb", "internal_value").reasons == [
+        rules_for("nb").texts.too_short
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "phrase"),
+    [
+        ("nb", "Hei Ola, takk for en hyggelig prat, det var veldig fint å møte deg.", "fint"),
+        ("en", "Hi Ben, thanks for a lovely chat, it was really nice to meet you.", "lovely"),
+    ],
+)
+def test_a_name_does_not_excuse_an_evaluation_with_no_example(
+    language: str, text: str, phrase: str
+) -> None:
+    found = assess(text, language)
+    assert found.concrete == ["proper_name"]
+    assert found.vague
+    assert any(f"{phrase}" in reason for reason in found.reasons), found.reasons
+
+
+def test_the_weak_flag_is_what_keeps_a_name_from_rescuing_a_short_text(rules_copy: Path) -> None:
+    def strengthen_names(data: dict[str, list[dict[str, object]]]) -> None:
+        next(f for f in data["concrete"] if f["key"] == "proper_name")["weak"] = False
+
+    assert assessor_for("nb")("log Per ringt").vague
+    _break(rules_copy, strengthen_names)
+    assert not evaluate(load_rules(rules_copy), "log Per ringt").vague
 
 
 def test_long_text_with_no_signal_at_all_says_nothing_concrete_was_found() -> None:
@@ -224,6 +292,8 @@ RISKY = [
     ("nb", "family", "Graviditeten gjør tidspunktet vanskelig."),
     ("nb", "family", "Du er nettopp tilbake fra foreldrepermisjon."),
     ("nb", "family", "Planlegger du flere barn?"),
+    ("nb", "family", "Du har tre barn, så reisingen blir tung."),
+    ("nb", "family", "Med ungene hjemme blir kveldsvaktene vanskelige."),
     ("nb", "ethnicity", "Vi ønsket noen som er etnisk norsk."),
     ("nb", "ethnicity", "Folk med innvandrerbakgrunn sliter ofte med fagspråket."),
     ("nb", "ethnicity", "Vi ønsket noen med norsk som morsmål."),
@@ -244,6 +314,7 @@ RISKY = [
     ("en", "family", "With three small children you couldn't manage the on-call rota."),
     ("en", "family", "You're just back from maternity leave."),
     ("en", "family", "Are you planning to start a family?"),
+    ("en", "family", "With two little ones at home, the travel would be hard."),
     ("en", "ethnicity", "We really need a native English speaker."),
     ("en", "ethnicity", "Your accent might put clients off."),
     ("en", "ethnicity", "With a foreign-sounding name, customers may hang up."),
@@ -276,6 +347,45 @@ def test_every_ground_is_covered_in_both_languages() -> None:
         assert {ground for lang, ground, _ in RISKY if lang == language} == set(GROUNDS)
 
 
+def test_a_risky_text_is_told_only_why_it_is_risky() -> None:
+    # The hedge "egentlig" is vague too, but next to a protected ground it is noise.
+    found = assess("Vi ønsket oss egentlig noen med norsk som morsmål.", "nb", "gaps")
+    rules = rules_for("nb")
+    origin = next(f for f in rules.risky if f.key == "language_origin")
+    assert found.risky and found.vague
+    assert found.reasons == [origin.explain("morsmål")]
+    assert found.suggestion == f"{rules.texts.risky_suggestion} {rules.suggestions.steps['gaps']}"
+
+
+def test_no_more_vague_phrases_are_named_than_max_reasons() -> None:
+    text = "Du har god erfaring, men ikke helt det vi så etter."
+    rules = rules_for("nb")
+    hits = [f.key for f in rules.vague if f.find(text)]
+    assert len(hits) > rules.scoring.max_reasons  # fit, hedge and an empty evaluation
+    found = assess(text, "nb")
+    assert len(found.reasons) == rules.scoring.max_reasons == 2
+    assert "det vi så etter" in found.reasons[0]  # in the order of the file: fit first
+
+
+def _texts_shown(rules: ConcretenessRules) -> list[str]:
+    families = [*rules.vague, *rules.risky]
+    return [
+        *(family.reason for family in families),
+        *rules.texts.model_dump().values(),
+        rules.suggestions.default,
+        *rules.suggestions.steps.values(),
+    ]
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
+def test_every_text_shown_to_the_recruiter_ends_a_sentence(language: str) -> None:
+    # The coach joins reasons and suggestion with spaces, so each must end its own sentence.
+    for text in _texts_shown(rules_for(language)):
+        ending = text.rstrip().rstrip('»"”')
+        assert ending.endswith((".", "?", "!")), text
+        assert "  " not in text, text
+
+
 def test_risky_outranks_a_concrete_text() -> None:
     text = "Du har ledet kvalitetsarbeidet i tre år, men vi ville ha en mannlig leder."
     found = assess(text, "nb", "internal_value")
@@ -306,6 +416,11 @@ LOOK_ALIKES = [
     ("en", "We're a family business and need someone with a forklift licence."),
     ("en", "Both of you were strong, but she had run the same migration to Epic."),
     ("en", "You have experience in foreign exchange, but not in payments."),
+    # Children as the work itself, not the candidate's family.
+    ("nb", "Vi har 30 barn på avdelingen, og stillingen krever barnehagelærerutdanning."),
+    ("nb", "Den vi ansatte, har jobbet fem år i barnevernet i en kommune."),
+    # «som manglet» after the thing itself names it.
+    ("nb", "Det var budsjettansvaret som manglet, og det er en stor del av stillingen her."),
 ]
 
 
@@ -411,6 +526,9 @@ def _break(path: Path, change: object) -> None:
         (lambda d: d["texts"].update(too_shrot="typo"), "texts.too_shrot"),
         (lambda d: d["scoring"].pop("concrete_needed"), "scoring.concrete_needed"),
         (lambda d: d["concrete"][0].update(phrases=[], patterns=[]), "concrete.0"),
+        (lambda d: d["concrete"][0].update(weak="sometimes"), "concrete.0.weak"),
+        (lambda d: d["vague"][0].update(weak=True), "vague.0.weak"),
+        (lambda d: d["scoring"].update(short_text_words=2), "scoring"),
     ],
 )
 def test_a_malformed_file_fails_naming_the_file_and_field(
@@ -472,8 +590,16 @@ def test_the_labelled_set_is_big_and_balanced() -> None:
         assert sum(bool(item["risky"]) for item in mine) >= 20
         vague = sum(bool(item["vague"]) for item in mine)
         assert 0.35 <= vague / len(mine) <= 0.65
-        holdout = sum(item["split"] == "holdout" for item in mine)
-        assert 0.25 <= holdout / len(mine) <= 0.4
+        assert {item["split"] for item in mine} == {"dev", "holdout", "fresh"}
+        # holdout is a share of the sentences the rules were written against (dev + holdout);
+        # fresh is a separate, later test in another style, and big enough to say something.
+        written = [item for item in mine if item["split"] != "fresh"]
+        holdout = sum(item["split"] == "holdout" for item in written)
+        assert 0.25 <= holdout / len(written) <= 0.4
+        fresh = [item for item in mine if item["split"] == "fresh"]
+        assert len(fresh) >= 40
+        assert 0.4 <= sum(bool(item["vague"]) for item in fresh) / len(fresh) <= 0.6
+        assert {item["step"] for item in fresh} == set(STEPS)
 
 
 @pytest.mark.parametrize("language", ["nb", "en"])
