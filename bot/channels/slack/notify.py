@@ -62,7 +62,8 @@ API_FAILURES: tuple[type[BaseException], ...] = (
 def quiet_sdk_loggers() -> None:
     for name in SDK_LOGGERS:
         logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < logging.INFO:
+        # Only when nobody chose a level: whoever sets one on purpose keeps it.
+        if logger.level == logging.NOTSET:
             logger.setLevel(logging.INFO)
 
 
