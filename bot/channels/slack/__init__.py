@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
-from bot.channels.slack.listeners import register
+from bot.channels.slack.listeners import SlackListeners, register
 from bot.channels.slack.notify import DEFAULT_TIMEOUT, SlackNotifier, web_client
 from bot.coach import Coach
 from bot.settings import Settings
@@ -23,6 +24,10 @@ def create_bolt_app(
     settings: Settings, coach: Coach, *, timeout: float = DEFAULT_TIMEOUT
 ) -> AsyncApp:
     """An AsyncApp whose every Web API call (auth.test included) goes to SLACK_API_URL."""
+    return _build(settings, coach, timeout)[0]
+
+
+def _build(settings: Settings, coach: Coach, timeout: float) -> tuple[AsyncApp, SlackListeners]:
     client = web_client(settings.slack_bot_token, settings.slack_api_url, timeout)
     app = AsyncApp(
         client=client,
@@ -31,8 +36,15 @@ def create_bolt_app(
         process_before_response=False,
         logger=logging.getLogger("slack_bolt.app"),
     )
-    register(app, coach, settings, timeout)
-    return app
+    return app, register(app, coach, settings, timeout)
+
+
+def share_session(
+    bolt: AsyncApp, listeners: SlackListeners, session: aiohttp.ClientSession | None
+) -> None:
+    """One connection pool for every Web API and response_url call (else one per call)."""
+    bolt.client.session = session
+    listeners.session = session
 
 
 def mount_slack(
@@ -43,7 +55,7 @@ def mount_slack(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> None:
     """POST /slack/events: slash commands, interactivity and events, signature-checked by Bolt."""
-    bolt = create_bolt_app(settings, coach, timeout=timeout)
+    bolt, listeners = _build(settings, coach, timeout)
     app[SLACK_APP] = bolt
 
     async def slack_events(request: web.Request) -> web.Response:
@@ -51,6 +63,20 @@ def mount_slack(
         return await to_aiohttp_response(bolt_response)
 
     app.router.add_post("/slack/events", slack_events)
+
+    async def open_session(_: web.Application) -> None:
+        share_session(
+            bolt, listeners, aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+        )
+
+    async def close_session(_: web.Application) -> None:
+        session = bolt.client.session
+        share_session(bolt, listeners, None)
+        if session is not None:
+            await session.close()
+
+    app.on_startup.append(open_session)
+    app.on_cleanup.append(close_session)
 
 
 async def start_socket_mode(settings: Settings, coach: Coach) -> AsyncSocketModeHandler:

@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -63,6 +64,8 @@ class SlackListeners:
         self.coach = coach
         self.settings = settings
         self.timeout = timeout
+        # The server's shared HTTP session, once it runs; None means one session per call.
+        self.session: aiohttp.ClientSession | None = None
 
     def register(self, app: AsyncApp) -> None:
         app.command(COMMAND)(self.on_command)
@@ -118,7 +121,10 @@ class SlackListeners:
         if not response_url:
             return False
         client = AsyncWebhookClient(
-            response_url, timeout=self.timeout, retry_handlers=retry_handlers()
+            response_url,
+            timeout=self.timeout,  # type: ignore[arg-type]
+            session=self.session,
+            retry_handlers=retry_handlers(),
         )
         try:
             response = await client.send(
@@ -489,5 +495,7 @@ class SlackListeners:
 
 def register(
     app: AsyncApp, coach: Coach, settings: Settings, timeout: float = DEFAULT_TIMEOUT
-) -> None:
-    SlackListeners(coach, settings, timeout).register(app)
+) -> SlackListeners:
+    listeners = SlackListeners(coach, settings, timeout)
+    listeners.register(app)
+    return listeners

@@ -65,6 +65,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.api)
         app.router.add_post("/respond/{key}", self.respond)
+        app.router.add_get("/socket", self.socket)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -150,6 +151,16 @@ class FakeSlack:
         if method == "chat.postMessage":
             return {"ok": True, "channel": f"D{params.get('channel')}", "ts": f"{n}.000100"}
         return {"ok": True}
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode's WebSocket: says hello, then waits for the client to leave."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        await self._record(Call("socket", {}, dict(request.headers)))
+        async for _ in socket:
+            pass
+        return socket
 
     async def respond(self, request: web.Request) -> web.Response:
         await self._record(response=await request.json())
