@@ -6,7 +6,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -45,6 +45,16 @@ class Context:
     now: datetime
     # Work that must wait until the transaction is committed (compacting after an erasure).
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the store remembers of a user's platform profile (language and time zone)."""
+
+    language: str | None
+    timezone: str | None
+    # True when the platform was asked recently enough that asking again is not needed.
+    fresh: bool
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,31 @@ class Coach:
             pass
         return self.settings.coach_language
 
+    async def profile(self, who: Identity, max_age: timedelta) -> Profile | None:
+        """The cached language and time zone of a user; None if unknown or the store is down."""
+        try:
+            async with self.sessions() as session:
+                recruiter = await queries.find_recruiter(
+                    session, who.platform, who.workspace, who.user
+                )
+        except (OperationalError, DBAPIError, OSError) as error:
+            log.warning("profile lookup failed: %s", type(error).__name__)
+            return None
+        if recruiter is None:
+            return None
+        checked = recruiter.language_checked_at
+        fresh = checked is not None and self.clock() - checked < max_age
+        return Profile(recruiter.language, recruiter.timezone, fresh)
+
+    async def remember_profile(self, who: Identity) -> None:
+        """Store the language and time zone a platform reported for this user, and when."""
+        try:
+            async with self.sessions.begin() as session:
+                ctx = await self._context(session, who)
+                ctx.recruiter.language_checked_at = ctx.now
+        except (OperationalError, DBAPIError, OSError) as error:
+            log.warning("profile not stored: %s", type(error).__name__)
+
     async def answer_step(
         self, who: Identity, candidate_id: str, step_key: str, text: str
     ) -> StepResult:
@@ -144,9 +179,18 @@ class Coach:
             return StepResult(False, self._database_down(who, error).text)
 
     async def submit_checklist(
-        self, who: Identity, candidate_id: str, answers: dict[str, str]
+        self,
+        who: Identity,
+        candidate_id: str,
+        answers: dict[str, str],
+        idempotency_key: str | None = None,
     ) -> Reply:
-        """Store a filled-in checklist; a reply with a form means some fields need work."""
+        """Store a filled-in checklist; a reply with a form means some fields need work.
+
+        With an `idempotency_key` seen before (a platform re-delivering the same submission),
+        nothing changes: the fields that still need work come back as before, and a checklist
+        that was accepted answers `already_handled`.
+        """
         try:
             async with self.sessions.begin() as session:
                 ctx = await self._context(session, who)
@@ -155,9 +199,20 @@ class Coach:
                     return Reply(text=self.t(ctx.language, "not_found", ref=candidate_id))
                 guide = self.guides.guide(ctx.language)
                 preparation = await self._preparation(ctx, candidate, guide)
+                repeated = bool(idempotency_key) and not await queries.claim_event(
+                    session, str(idempotency_key), ctx.now
+                )
+                saved = {answer.step_key: answer.text for answer in preparation.answers}
                 errors: dict[str, str] = {}
                 for step in guide.steps_for(candidate.internal):
                     text = commands.clean(answers.get(step.key) or "")
+                    if repeated:
+                        # Judge as the first delivery did: a vague text only passed if stored.
+                        if saved.get(step.key, "") != text or (step.required and not text):
+                            error = self._check_answer_again(ctx.language, step, text)
+                            if error:
+                                errors[step.key] = error
+                        continue
                     error = self._check_answer(ctx.language, preparation, step, text)
                     if error:
                         errors[step.key] = error
@@ -169,6 +224,8 @@ class Coach:
                         field.error = errors.get(field.key)
                         field.value = (answers.get(field.key) or field.value).strip()
                     return Reply(text=self.t(ctx.language, "checklist_needs_work"), form=form)
+                if repeated:
+                    return Reply(text=self.t(ctx.language, "already_handled"))
                 return self._finish(ctx, candidate, preparation, guide)
         except DATABASE_ERRORS as error:
             return self._database_down(who, error)
@@ -386,6 +443,24 @@ class Coach:
                 language, "answer_vague", reasons=reasons, suggestion=assessment.suggestion
             )
         queries.set_flagged(preparation, step.key, None)
+        return None
+
+    def _check_answer_again(self, language: str, step: Step, text: str) -> str | None:
+        """`_check_answer` for a re-delivered submission: the same verdict, nothing stored."""
+        if not text:
+            return self.t(language, "answer_required") if step.required else None
+        if len(text) > MAX_ANSWER:
+            return self.t(language, "answer_too_long", limit=MAX_ANSWER)
+        assessment = assess(text, language, step.key)
+        reasons = " ".join(assessment.reasons)
+        if assessment.risky:
+            return self.t(
+                language, "answer_risky", reasons=reasons, suggestion=assessment.suggestion
+            )
+        if assessment.vague:
+            return self.t(
+                language, "answer_vague", reasons=reasons, suggestion=assessment.suggestion
+            )
         return None
 
     def _form(
