@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -130,12 +131,24 @@ class Coach:
             return StepResult(False, self._database_down(who, error).text)
 
     async def submit_checklist(
-        self, who: Identity, candidate_id: str, answers: dict[str, str]
+        self,
+        who: Identity,
+        candidate_id: str,
+        answers: dict[str, str],
+        idempotency_key: str | None = None,
     ) -> Reply:
-        """Store a filled-in checklist; a reply with a form means some fields need work."""
+        """Store a filled-in checklist; a reply with a form means some fields need work.
+
+        With an idempotency key, a redelivered submit does nothing: otherwise a retried
+        delivery would count as "the same text again" and accept a flagged vague answer.
+        """
         try:
             async with self.sessions.begin() as session:
                 ctx = await self._context(session, who)
+                if idempotency_key and not await queries.claim_event(
+                    session, idempotency_key, ctx.now
+                ):
+                    return Reply(text=self.t(ctx.language, "already_handled"))
                 candidate = await self._own_candidate(ctx, candidate_id)
                 if candidate is None:
                     return Reply(text=self.t(ctx.language, "not_found", ref=candidate_id))
@@ -172,6 +185,33 @@ class Coach:
                 return self._finish(ctx, candidate, preparation, guide)
         except (OperationalError, DBAPIError, OSError) as error:
             return self._database_down(who, error)
+
+    async def remember_conversation(self, who: Identity, reference: dict[str, Any]) -> None:
+        """Keep where this user last wrote from, so proactive messages can reach them."""
+        try:
+            async with self.sessions.begin() as session:
+                ctx = await self._context(session, who)
+                queries.set_conversation_reference(ctx.recruiter, reference)
+        except (OperationalError, DBAPIError, OSError) as error:
+            # Not fatal for the conversation at hand: the next message stores it again.
+            log.error("could not store conversation reference: %s", type(error).__name__)
+
+    async def mark_unreachable(self, who: Identity, reason: str) -> None:
+        """The platform says this user can no longer be messaged (bot removed or blocked)."""
+        async with self.sessions.begin() as session:
+            await queries.mark_unreachable(
+                session, who.platform, who.workspace, who.user, reason, self.clock()
+            )
+
+    async def is_pending(self, who: Identity, candidate_id: str) -> bool:
+        """Whether this recruiter's candidate still waits for a called, declined or skipped."""
+        async with self.sessions() as session:
+            recruiter = await queries.find_recruiter(session, who.platform, who.workspace, who.user)
+            if recruiter is None:
+                return False
+            found = await queries.find_candidates(session, recruiter, candidate_id)
+            matches = [c for c in found if c.public_id == candidate_id.casefold()]
+            return bool(matches) and matches[0].outcome is None
 
     def t(self, language: str, key: str, **values: object) -> str:
         return self.guides.text(language, key, **values)

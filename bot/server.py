@@ -24,6 +24,10 @@ def build_app(settings: Settings, coach: Coach) -> web.Application:
     """The web application with every configured channel mounted."""
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/healthz", healthz)
+    from bot.channels.teams import mount_teams
+
+    # Always on: with no MICROSOFT_APP_ID it runs without auth, for local testing.
+    mount_teams(app, settings, coach, coach.sessions)
     return app
 
 
