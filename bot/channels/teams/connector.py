@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.integration.aiohttp import (
@@ -183,19 +183,20 @@ def tune_connector(turn_context: TurnContext) -> None:
 
 
 def _retry_after(error: ErrorResponseException) -> float:
-    header = (error.response.headers or {}).get("Retry-After", "") if error.response else ""
+    # Not `if error.response`: a requests Response is falsy for every 4xx and 5xx.
+    response = error.response
+    header = (response.headers or {}).get("Retry-After", "") if response is not None else ""
     try:
         return max(0.0, float(header))
     except ValueError:
         return 1.0
 
 
-async def deliver(
-    call: Callable[[], Awaitable[T]],
-    *,
-    attempts: int = ATTEMPTS,
-    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-) -> T:
+async def _sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def deliver(call: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:
     """Make one connector call, retrying 429 (after its Retry-After), 5xx and timeouts."""
     for attempt in range(1, attempts + 1):
         try:
@@ -209,10 +210,10 @@ async def deliver(
             if wait > MAX_RETRY_AFTER:
                 raise ConnectorFailure(f"connector asks to wait {wait:.0f}s", status) from error
             log.warning("connector answered %s; retrying in %.1fs", status, wait)
-            await sleep(wait)
+            await _sleep(wait)
         except (TimeoutError, ClientRequestError, OSError) as error:
             if attempt == attempts:
                 raise ConnectorFailure(f"connector unreachable: {type(error).__name__}") from error
             log.warning("connector unreachable (%s); retrying", type(error).__name__)
-            await sleep(BACKOFF * attempt)
+            await _sleep(BACKOFF * attempt)
     raise AssertionError("unreachable")

@@ -132,7 +132,7 @@ class Teams:
     def activity(self, kind: str = "message", **extra: Any) -> dict[str, Any]:
         activity: dict[str, Any] = {
             "type": kind,
-            "id": f"{self.user}-activity-{next(self._ids)}",
+            "id": f"{self.user}-{uuid.uuid4().hex[:12]}-{next(self._ids)}",
             "timestamp": "2026-11-23T09:00:00.000Z",
             "serviceUrl": self.connector.url + "/",
             "channelId": "msteams",
