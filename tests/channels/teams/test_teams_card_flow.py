@@ -201,3 +201,17 @@ async def test_buttons_on_other_cards_run_their_command(
     assert bot_connector.texts() == [
         "I didn't understand that button. Type help to see what I can do."
     ]
+
+
+async def test_a_redelivered_checklist_submit_does_not_count_as_sending_it_again(
+    teams: Teams, bot_connector: FakeConnector, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await teams.say("add Kari Nordmann | Nurse")
+    ref = (await _candidate(sessions)).public_id
+    checklist = await _checklist(teams, bot_connector, ref)
+    submit = teams.submit(_filled(ref, VAGUE), checklist.returned_id)
+    assert await teams.post(submit) == 201
+    assert await teams.post(submit) == 201  # the same delivery again, not a second click
+    # Still flagged: only the recruiter sending the same text again may accept it.
+    assert "competence" not in await _answers(sessions)
+    assert bot_connector.texts()[-1] == "That was already recorded. Nothing was changed."
