@@ -7,6 +7,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -189,7 +190,8 @@ class Coach:
 
         With an `idempotency_key` seen before (a platform re-delivering the same submission),
         nothing changes: the fields that still need work come back as before, and a checklist
-        that was accepted answers `already_handled`.
+        that was accepted answers `already_handled`. Otherwise a retried delivery would count
+        as "the same text again" and accept a flagged vague answer.
         """
         try:
             async with self.sessions.begin() as session:
@@ -243,6 +245,33 @@ class Coach:
                 return self._finish(ctx, candidate, preparation, guide)
         except DATABASE_ERRORS as error:
             return self._database_down(who, error)
+
+    async def remember_conversation(self, who: Identity, reference: dict[str, Any]) -> None:
+        """Keep where this user last wrote from, so proactive messages can reach them."""
+        try:
+            async with self.sessions.begin() as session:
+                ctx = await self._context(session, who)
+                queries.set_conversation_reference(ctx.recruiter, reference)
+        except DATABASE_ERRORS as error:
+            # Not fatal for the conversation at hand: the next message stores it again.
+            log.error("could not store conversation reference: %s", type(error).__name__)
+
+    async def mark_unreachable(self, who: Identity, reason: str) -> None:
+        """The platform says this user can no longer be messaged (bot removed or blocked)."""
+        async with self.sessions.begin() as session:
+            await queries.mark_unreachable(
+                session, who.platform, who.workspace, who.user, reason, self.clock()
+            )
+
+    async def is_pending(self, who: Identity, candidate_id: str) -> bool:
+        """Whether this recruiter's candidate still waits for a called, declined or skipped."""
+        async with self.sessions() as session:
+            recruiter = await queries.find_recruiter(session, who.platform, who.workspace, who.user)
+            if recruiter is None:
+                return False
+            found = await queries.find_candidates(session, recruiter, candidate_id)
+            matches = [c for c in found if c.public_id == candidate_id.casefold()]
+            return bool(matches) and matches[0].outcome is None
 
     def t(self, language: str, key: str, **values: object) -> str:
         return self.guides.text(language, key, **values)

@@ -31,6 +31,10 @@ def build_app(settings: Settings, coach: Coach) -> web.Application:
         from bot.channels.slack import mount_slack
 
         mount_slack(app, settings, coach)
+    from bot.channels.teams import mount_teams
+
+    # Always on: with no MICROSOFT_APP_ID it runs without auth, for local testing.
+    mount_teams(app, settings, coach, coach.sessions)
     return app
 
 

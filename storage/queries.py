@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
@@ -244,6 +244,26 @@ async def add_call_log(
         candidate.outcome_at = now
     await session.flush()
     return log
+
+
+def set_conversation_reference(recruiter: Recruiter, reference: dict[str, Any]) -> None:
+    """A user who just wrote to the bot is reachable again, whatever failed before."""
+    if recruiter.conversation_reference != reference:
+        recruiter.conversation_reference = reference
+    recruiter.unreachable_at = None
+    recruiter.unreachable_reason = None
+
+
+async def mark_unreachable(
+    session: AsyncSession, platform: str, workspace: str, user: str, reason: str, now: datetime
+) -> bool:
+    """Record that the platform refused delivery to this user; False if they are unknown."""
+    recruiter = await find_recruiter(session, platform, workspace, user)
+    if recruiter is None:
+        return False
+    recruiter.unreachable_at = now
+    recruiter.unreachable_reason = reason[:200]
+    return True
 
 
 async def claim_event(session: AsyncSession, key: str, now: datetime) -> bool:

@@ -1,0 +1,361 @@
+"""The Teams bot: activities in, engine calls, Adaptive Cards and text out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from botbuilder.core import (
+    ActivityHandler,
+    CardFactory,
+    ConversationState,
+    MessageFactory,
+    Storage,
+    TurnContext,
+    UserState,
+)
+from botbuilder.schema import Activity, ChannelAccount, ResourceResponse, TextFormatTypes
+
+from bot import commands
+from bot.channels.teams import cards
+from bot.channels.teams.connector import ConnectorFailure, deliver, tune_connector
+from bot.coach import Coach
+from bot.messages import Identity, Inbound, Reply
+
+log = logging.getLogger(__name__)
+
+NORWEGIAN = ("nb", "no", "nn")
+# Card activity ids kept per conversation, so a card can be updated after a restart.
+MAX_REMEMBERED_CARDS = 50
+
+
+# -- reading an activity ------------------------------------------------------------------------
+
+
+def language_from(locale: str | None) -> str | None:
+    if not locale:
+        return None
+    return "nb" if locale.replace("_", "-").split("-")[0].lower() in NORWEGIAN else "en"
+
+
+def timezone_from(activity: Activity) -> str | None:
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) == "clientInfo":
+            zone = (entity.additional_properties or {}).get("timezone")
+            if isinstance(zone, str) and zone:
+                return zone
+    return activity.local_timezone or None
+
+
+def tenant_of(activity: Activity) -> str | None:
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant")
+    if isinstance(tenant, dict) and tenant.get("id"):
+        return str(tenant["id"])
+    if activity.conversation is not None and activity.conversation.tenant_id:
+        return activity.conversation.tenant_id
+    return None
+
+
+def _bounded(value: str) -> str:
+    # Identity fields hold at most 128 characters; Teams ids are far shorter, others may not be.
+    return value if len(value) <= 128 else hashlib.sha256(value.encode()).hexdigest()
+
+
+def identity_from(activity: Activity) -> Identity | None:
+    """Tenant = workspace, AAD object id = user; language and time zone from the client."""
+    sender: ChannelAccount | None = activity.from_property
+    if sender is None or not (sender.aad_object_id or sender.id):
+        return None
+    workspace = tenant_of(activity) or activity.channel_id or "teams"
+    return Identity(
+        platform="teams",
+        workspace=_bounded(workspace),
+        user=_bounded(sender.aad_object_id or sender.id),
+        language=language_from(activity.locale),  # type: ignore[arg-type]
+        timezone=timezone_from(activity),
+    )
+
+
+def text_without_mention(activity: Activity) -> str:
+    """The message text without the bot's own @mention (group chats and channels)."""
+    text = activity.text or ""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) != "mention":
+            continue
+        properties = entity.additional_properties or {}
+        mentioned = properties.get("mentioned") or {}
+        if isinstance(mentioned, dict) and mentioned.get("id") == bot_id:
+            mention_text = properties.get("text")
+            if isinstance(mention_text, str) and mention_text:
+                text = text.replace(mention_text, " ")
+    return " ".join(text.split())
+
+
+def delivery_key(activity: Activity) -> str | None:
+    """The same delivery, retried by the Bot Framework, carries the same activity id."""
+    if activity.id:
+        raw = f"{activity.conversation.id if activity.conversation else ''}|{activity.id}"
+    elif activity.value is not None:
+        # No id: a card submit is still the same click when its card and data are the same.
+        raw = f"{activity.reply_to_id}|{json.dumps(activity.value, sort_keys=True)}"
+    else:
+        return None
+    return "teams:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def is_personal(activity: Activity) -> bool:
+    conversation = activity.conversation
+    return conversation is None or conversation.conversation_type in (None, "personal")
+
+
+# -- the bot -----------------------------------------------------------------------------------
+
+
+class CoachBot(ActivityHandler):
+    def __init__(self, coach: Coach, storage: Storage) -> None:
+        self.coach = coach
+        self.conversation_state = ConversationState(storage)
+        self.user_state = UserState(storage)
+        self.profile = self.user_state.create_property("profile")
+        self.card_ids = self.conversation_state.create_property("cards")
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        tune_connector(turn_context)
+        await super().on_turn(turn_context)
+        await self.conversation_state.save_changes(turn_context)
+        await self.user_state.save_changes(turn_context)
+
+    # -- install and greeting --------------------------------------------------------------
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added):
+            await self._welcome(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome(turn_context)
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        who = identity_from(turn_context.activity)
+        if who is None:
+            return
+        await self._remember(turn_context, who)
+        await self._greet_once(turn_context, who)
+
+    async def _remember(self, turn_context: TurnContext, who: Identity) -> None:
+        # Only a personal chat: a reminder lists candidate names, not for a channel's eyes.
+        if is_personal(turn_context.activity):
+            reference = TurnContext.get_conversation_reference(turn_context.activity)
+            await self.coach.remember_conversation(who, reference.serialize())
+
+    async def _greet_once(self, turn_context: TurnContext, who: Identity) -> None:
+        profile = await self.profile.get(turn_context, dict)
+        if profile.get("greeted"):
+            return
+        language = await self.coach.language_for(who)
+        await self._send(turn_context, plain_text(self.coach.t(language, "teams_welcome")))
+        profile["greeted"] = True
+
+    # -- messages and card submits ---------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        who = identity_from(activity)
+        if who is None:
+            return
+        await self._remember(turn_context, who)
+        await self._greet_once(turn_context, who)
+        key = delivery_key(activity)
+        if isinstance(activity.value, dict) and activity.value:
+            await self._on_submit(turn_context, who, activity.value, key)
+            return
+        text = text_without_mention(activity)
+        replies = await self.coach.handle(who, Inbound(text=text, idempotency_key=key))
+        await self._send_replies(turn_context, who, replies)
+
+    async def _on_submit(
+        self, turn_context: TurnContext, who: Identity, value: dict[str, Any], key: str | None
+    ) -> None:
+        language = await self.coach.language_for(who)
+        if value.get("action") == cards.CHECKLIST_ACTION:
+            await self._on_checklist(turn_context, who, value, key)
+            return
+        command = cards.submitted_command(value)
+        if command is None:
+            await self._send(
+                turn_context, plain_text(self.coach.t(language, "teams_unknown_action"))
+            )
+            return
+        replies = await self.coach.handle(who, Inbound(text=command, idempotency_key=key))
+        candidate = str(value.get("candidate") or "")
+        if (
+            value.get("card") == cards.SCRIPT_CARD
+            and candidate
+            and isinstance(commands.parse(command), commands.Log)
+            and replies
+            and replies[0].text != self.coach.t(language, "already_handled")
+        ):
+            card_id = turn_context.activity.reply_to_id or await self._card_id(
+                turn_context, candidate, "script"
+            )
+            if card_id and await self._show_result(turn_context, who, candidate, card_id, replies):
+                return
+        await self._send_replies(turn_context, who, replies)
+
+    async def _on_checklist(
+        self, turn_context: TurnContext, who: Identity, value: dict[str, Any], key: str | None
+    ) -> None:
+        language = await self.coach.language_for(who)
+        candidate = str(value.get("candidate") or "")
+        answers = cards.submitted_answers(value)
+        reply = await self.coach.submit_checklist(who, candidate, answers, idempotency_key=key)
+        card_id = turn_context.activity.reply_to_id or await self._card_id(
+            turn_context, candidate, "checklist"
+        )
+        if reply.form is not None:
+            card = cards.checklist_card(reply.form, self._labels(language), notice=reply.text)
+            if not (card_id and await self._update(turn_context, card_id, card)):
+                sent = await self._send(turn_context, _card_message(card))
+                await self._remember_card(turn_context, candidate, "checklist", sent)
+            return
+        if reply.cards:
+            if card_id:
+                saved = self.coach.t(language, "teams_checklist_saved", id=candidate)
+                await self._update(turn_context, card_id, cards.notice_card(saved))
+            card = cards.script_card(reply.cards[0], candidate, self._labels(language))
+            sent = await self._send(turn_context, _card_message(card))
+            await self._remember_card(turn_context, candidate, "script", sent)
+            return
+        await self._send_replies(turn_context, who, [reply])
+
+    async def _show_result(
+        self,
+        turn_context: TurnContext,
+        who: Identity,
+        candidate: str,
+        card_id: str,
+        replies: list[Reply],
+    ) -> bool:
+        """Put the logged outcome on the script card; its buttons stay while still pending."""
+        language = await self.coach.language_for(who)
+        script = await self.coach.finish(who, candidate)
+        if not script.cards:
+            return False
+        pending = await self.coach.is_pending(who, candidate)
+        card = cards.script_card(
+            script.cards[0],
+            candidate,
+            self._labels(language),
+            result=replies[0].text,
+            pending=pending,
+        )
+        if not await self._update(turn_context, card_id, card):
+            return False
+        if len(replies) > 1:
+            await self._send_replies(turn_context, who, replies[1:])
+        return True
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def _send_replies(
+        self, turn_context: TurnContext, who: Identity, replies: list[Reply]
+    ) -> None:
+        language = await self.coach.language_for(who)
+        labels = self._labels(language)
+        for reply in replies:
+            if reply.form is not None:
+                card = cards.checklist_card(reply.form, labels, notice=reply.text)
+                sent = await self._send(turn_context, _card_message(card))
+                await self._remember_card(turn_context, reply.form.candidate_id, "checklist", sent)
+                continue
+            await self._send(turn_context, reply_activity(reply, labels))
+
+    async def _send(self, turn_context: TurnContext, activity: Activity) -> ResourceResponse | None:
+        return await deliver(lambda: turn_context.send_activity(activity))
+
+    async def _update(self, turn_context: TurnContext, card_id: str, card: dict) -> bool:
+        activity = _card_message(card)
+        activity.id = card_id
+        try:
+            await deliver(lambda: turn_context.update_activity(activity))
+        except ConnectorFailure as error:
+            # An old or deleted card: the caller sends the content as a new message instead.
+            log.warning("could not update card: %s", error.reason)
+            return False
+        return True
+
+    async def _card_id(self, turn_context: TurnContext, candidate: str, kind: str) -> str | None:
+        remembered = await self.card_ids.get(turn_context, dict)
+        return (remembered.get(candidate) or {}).get(kind)
+
+    async def _remember_card(
+        self,
+        turn_context: TurnContext,
+        candidate: str,
+        kind: str,
+        sent: ResourceResponse | None,
+    ) -> None:
+        if sent is None or not sent.id:
+            return
+        remembered = await self.card_ids.get(turn_context, dict)
+        entry = remembered.pop(candidate, {})
+        entry[kind] = sent.id
+        remembered[candidate] = entry
+        while len(remembered) > MAX_REMEMBERED_CARDS:
+            remembered.pop(next(iter(remembered)))
+
+    def _labels(self, language: str) -> cards.Labels:
+        return labels_for(self.coach, language)
+
+
+def labels_for(coach: Coach, language: str) -> cards.Labels:
+    return cards.Labels(
+        tip=coach.t(language, "teams_tip", tip="{tip}"),
+        example=coach.t(language, "teams_example", example="{example}"),
+        optional=coach.t(language, "teams_optional"),
+        placeholder=coach.t(language, "teams_placeholder"),
+        skip_reason=coach.t(language, "teams_skip_reason"),
+        skip_submit=coach.t(language, "teams_skip_submit"),
+        result=coach.t(language, "teams_result", result="{result}"),
+    )
+
+
+def _card_message(card: dict) -> Activity:
+    return MessageFactory.attachment(CardFactory.adaptive_card(card))
+
+
+def plain_text(text: str) -> Activity:
+    # Plain, not markdown: names and notes are the recruiter's words, shown as typed.
+    activity = MessageFactory.text(text)
+    activity.text_format = TextFormatTypes.plain
+    return activity
+
+
+def reply_activity(reply: Reply, labels: cards.Labels) -> Activity:
+    """Text with the reply's cards under it (a list of candidates, or one)."""
+    activity = plain_text(reply.text)
+    if reply.cards:
+        activity.attachments = [
+            CardFactory.adaptive_card(cards.buttons_card(card, labels)) for card in reply.cards
+        ]
+        activity.attachment_layout = "list"
+    return activity
+
+
+async def on_turn_error(turn_context: TurnContext, error: Exception, coach: Coach) -> None:
+    """Log what failed (never the user's words) and say so politely, if the connector lets us."""
+    reason = error.reason if isinstance(error, ConnectorFailure) else type(error).__name__
+    log.error("teams turn failed: %s", reason, exc_info=not isinstance(error, ConnectorFailure))
+    who = identity_from(turn_context.activity)
+    language = (await coach.language_for(who)) if who else coach.settings.coach_language
+    try:
+        message = plain_text(coach.t(language, "teams_error"))
+        await deliver(lambda: turn_context.send_activity(message), attempts=1)
+    except Exception as failure:  # the connector is down: nothing more we can do in this turn
+        log.error("could not report the failure either: %s", type(failure).__name__)

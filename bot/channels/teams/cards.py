@@ -1,0 +1,186 @@
+"""Pure Adaptive Card builders: engine replies in, card JSON out. No network, no botbuilder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot import commands
+from bot.coach import MAX_ANSWER
+from bot.messages import Button, Card, Form
+
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+# 1.4 renders on Teams desktop, web and mobile alike.
+VERSION = "1.4"
+
+# What a card's Action.Submit carries back (Teams merges the card's inputs into it).
+CHECKLIST_ACTION = "checklist"
+NOTE_INPUT = "note"
+SCRIPT_CARD = "script"
+
+_STYLES = {"primary": "positive", "danger": "destructive"}
+
+
+class Labels(BaseModel):
+    """The few words a card needs beyond the engine's reply, in the user's language."""
+
+    tip: str  # with {tip}
+    example: str  # with {example}
+    optional: str
+    placeholder: str
+    skip_reason: str
+    skip_submit: str
+    result: str  # with {result}
+
+
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict:
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+        "msteams": {"width": "Full"},
+    }
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def checklist_card(form: Form, labels: Labels, notice: str | None = None) -> dict[str, Any]:
+    """One multiline input per step, id == step key, the tip beside it, errors under it."""
+    body: list[dict[str, Any]] = [
+        _text(form.title, weight="Bolder", size="Medium"),
+        _text(form.intro),
+    ]
+    if notice:
+        body.append(_text(notice, color="Attention", weight="Bolder"))
+    for field in form.fields:
+        label = field.label if field.required else f"{field.label} {labels.optional}"
+        answer: list[dict[str, Any]] = [
+            {
+                "type": "Input.Text",
+                "id": field.key,
+                "isMultiline": True,
+                "value": field.value,
+                "placeholder": labels.placeholder,
+                "maxLength": MAX_ANSWER,
+            }
+        ]
+        if field.error:
+            answer.append(_text(field.error, color="Attention", size="Small"))
+        advice = [
+            _text(labels.tip.format(tip=field.tip), isSubtle=True, size="Small"),
+            _text(labels.example.format(example=field.example), isSubtle=True, size="Small"),
+        ]
+        body += [
+            _text(label, weight="Bolder", separator=True, spacing="Medium"),
+            _text(field.question),
+            {
+                "type": "ColumnSet",
+                "columns": [
+                    {"type": "Column", "width": 3, "items": answer},
+                    {"type": "Column", "width": 2, "items": advice},
+                ],
+            },
+        ]
+    submit = {
+        "type": "Action.Submit",
+        "title": form.submit_label,
+        "style": "positive",
+        "data": {"action": CHECKLIST_ACTION, "candidate": form.candidate_id},
+    }
+    return _card(body, [submit])
+
+
+def _needs_note(command: str) -> bool:
+    parsed = commands.parse(command)
+    return isinstance(parsed, commands.Log) and parsed.outcome == "skipped" and not parsed.note
+
+
+def _action(button: Button, labels: Labels, extra: dict[str, Any]) -> dict[str, Any]:
+    data = {"command": button.command, **extra}
+    if _needs_note(button.command):
+        # Skipping needs a reason: ask for it in the card rather than bounce an error back.
+        note = {"type": "Input.Text", "id": NOTE_INPUT, "label": labels.skip_reason}
+        note["maxLength"] = commands.MAX_NOTE
+        submit = {
+            "type": "Action.Submit",
+            "title": labels.skip_submit,
+            "style": "destructive",
+            "data": {**data, "append": NOTE_INPUT},
+        }
+        return {
+            "type": "Action.ShowCard",
+            "title": button.label,
+            "card": {"type": "AdaptiveCard", "body": [note], "actions": [submit]},
+        }
+    action = {"type": "Action.Submit", "title": button.label, "data": data}
+    if button.style in _STYLES:
+        action["style"] = _STYLES[button.style]
+    return action
+
+
+def buttons_card(
+    card: Card,
+    labels: Labels,
+    *,
+    result: str | None = None,
+    buttons: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A candidate or a call script: title, lines, the outcome so far, and the buttons."""
+    body = [_text(card.title, weight="Bolder", size="Medium")]
+    body += [_text(line, spacing="Small") for line in card.lines]
+    if result:
+        body.append(_text(labels.result.format(result=result), color="Good", weight="Bolder"))
+    actions = [_action(b, labels, extra or {}) for b in card.buttons] if buttons else []
+    return _card(body, actions)
+
+
+def script_card(
+    card: Card,
+    candidate_id: str,
+    labels: Labels,
+    *,
+    result: str | None = None,
+    pending: bool = True,
+) -> dict[str, Any]:
+    """The call script; its buttons say which card to update once an outcome is logged."""
+    extra = {"card": SCRIPT_CARD, "candidate": candidate_id}
+    return buttons_card(card, labels, result=result, buttons=pending, extra=extra)
+
+
+def notice_card(text: str) -> dict[str, Any]:
+    """What a finished checklist card turns into."""
+    return _card([_text(text, weight="Bolder")])
+
+
+def submitted_command(value: dict[str, Any]) -> str | None:
+    """The grammar words an Action.Submit stands for, with a typed note appended if any."""
+    command = value.get("command")
+    if not isinstance(command, str) or not command.strip():
+        return None
+    append = value.get("append")
+    if isinstance(append, str):
+        extra = value.get(append)
+        if isinstance(extra, str) and extra.strip():
+            command = f"{command.strip()} {' '.join(extra.split())}"
+    return command.strip()
+
+
+def submitted_answers(value: dict[str, Any], step_keys: list[str] | None = None) -> dict[str, str]:
+    """Checklist inputs from a submit: every string field except the card's own data."""
+    answers = {
+        key: text
+        for key, text in value.items()
+        if isinstance(text, str) and key not in ("action", "candidate", "command", "card")
+    }
+    if step_keys is not None:
+        answers = {key: text for key, text in answers.items() if key in step_keys}
+    return answers

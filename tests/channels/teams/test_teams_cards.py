@@ -1,0 +1,132 @@
+"""The Adaptive Card builders are pure: engine replies in, card JSON out, no network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.channels.teams import cards
+from bot.messages import Button, Card, Form, FormField
+
+LABELS = cards.Labels(
+    tip="Tip: {tip}",
+    example="For example: {example}",
+    optional="(optional)",
+    placeholder="What will you say?",
+    skip_reason="Why?",
+    skip_submit="Log as skipped",
+    result="Result: {result}",
+)
+
+
+def _form(error: str | None = None) -> Form:
+    return Form(
+        candidate_id="k7f3qa",
+        title="Prepare the feedback call",
+        intro="Call to Kari about Nurse.",
+        submit_label="Make my call script",
+        fields=[
+            FormField(
+                key="competence",
+                label="Relevant competence",
+                question="What did they bring?",
+                tip="Name one real strength first.",
+                example="Five years of payroll.",
+                required=True,
+                value="You were not the right fit.",
+                error=error,
+            ),
+            FormField(
+                key="luxury_problem",
+                label="The luxury problem",
+                question="Several strong candidates?",
+                tip="Say so plainly.",
+                example="Three strong finalists.",
+                required=False,
+            ),
+        ],
+    )
+
+
+def _walk(node: Any) -> list[dict[str, Any]]:
+    """Every element of a card, depth first."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if "type" in node:
+            found.append(node)
+        for value in node.values():
+            found += _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _walk(value)
+    return found
+
+
+def test_checklist_card_has_one_multiline_input_per_step_with_the_tip_beside_it() -> None:
+    card = cards.checklist_card(_form(), LABELS)
+    assert card["type"] == "AdaptiveCard" and card["version"] == cards.VERSION
+    inputs = [e for e in _walk(card) if e["type"] == "Input.Text"]
+    assert [i["id"] for i in inputs] == ["competence", "luxury_problem"]
+    assert all(i["isMultiline"] for i in inputs)
+    assert inputs[0]["value"] == "You were not the right fit."
+    column_sets = [e for e in card["body"] if e["type"] == "ColumnSet"]
+    assert len(column_sets) == 2
+    left, right = column_sets[0]["columns"]
+    assert left["items"][0]["id"] == "competence"
+    assert right["items"][0]["text"] == "Tip: Name one real strength first."
+    texts = [e["text"] for e in _walk(card) if e["type"] == "TextBlock"]
+    assert "The luxury problem (optional)" in texts
+    (submit,) = card["actions"]
+    assert submit["type"] == "Action.Submit"
+    assert submit["data"] == {"action": "checklist", "candidate": "k7f3qa"}
+
+
+def test_checklist_card_shows_each_fields_error_and_the_notice() -> None:
+    card = cards.checklist_card(_form(error="Be concrete."), LABELS, notice="Some points...")
+    blocks = [e for e in _walk(card) if e["type"] == "TextBlock"]
+    attention = [b["text"] for b in blocks if b.get("color") == "Attention"]
+    assert attention == ["Some points...", "Be concrete."]
+    column = card["body"][[e["type"] for e in card["body"]].index("ColumnSet")]
+    assert column["columns"][0]["items"][1]["text"] == "Be concrete."
+
+
+def test_script_card_buttons_carry_grammar_commands_and_skip_asks_for_a_reason() -> None:
+    script = Card(
+        title="Your call script for Kari",
+        lines=["Hi Kari", "Apply again"],
+        buttons=[
+            Button(label="Called", command="log k7f3qa called", style="primary"),
+            Button(label="Skipped", command="log k7f3qa skipped", style="danger"),
+            Button(label="May keep CV", command="consent k7f3qa"),
+        ],
+    )
+    card = cards.script_card(script, "k7f3qa", LABELS)
+    called, skipped, consent = card["actions"]
+    assert called == {
+        "type": "Action.Submit",
+        "title": "Called",
+        "style": "positive",
+        "data": {"command": "log k7f3qa called", "card": "script", "candidate": "k7f3qa"},
+    }
+    assert skipped["type"] == "Action.ShowCard"
+    (note,) = skipped["card"]["body"]
+    assert note["id"] == "note"
+    (confirm,) = skipped["card"]["actions"]
+    assert confirm["data"]["append"] == "note"
+    assert consent["data"]["command"] == "consent k7f3qa"
+
+    done = cards.script_card(script, "k7f3qa", LABELS, result="Logged: called", pending=False)
+    assert "actions" not in done
+    assert done["body"][-1]["text"] == "Result: Logged: called"
+
+
+def test_submitted_command_appends_the_typed_reason() -> None:
+    value = {"command": "log k7f3qa skipped", "append": "note", "note": "  met  in person "}
+    assert cards.submitted_command(value) == "log k7f3qa skipped met in person"
+    assert cards.submitted_command({"command": "list"}) == "list"
+    assert cards.submitted_command({"command": 5}) is None
+    assert cards.submitted_command({}) is None
+
+
+def test_submitted_answers_are_the_inputs_only() -> None:
+    value = {"action": "checklist", "candidate": "k7f3qa", "competence": "x", "gaps": "y", "n": 1}
+    assert cards.submitted_answers(value) == {"competence": "x", "gaps": "y"}

@@ -1,0 +1,169 @@
+"""Chat text in Teams follows the one grammar: every command, over real HTTP."""
+
+from __future__ import annotations
+
+from aiohttp import ClientSession
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.tables import Candidate, Recruiter, Workspace
+
+from .fakes import BOT_ID, TENANT, FakeConnector, Running, Teams
+
+GREETING_EN = "Hi, I'm Feedback Call Coach."
+
+# (what the recruiter writes, what the coach's answer contains): a whole conversation as data.
+CONVERSATION = [
+    ("", "I help you give rejected candidates"),
+    ("help", "Nobody is waiting for a call from you right now."),
+    ("feedback-call add Kari Nordmann | Nurse", "Added Kari Nordmann ("),
+    ("add Ola Hansen | Nurse | internal", "internal applicant, for the Nurse position"),
+    ("list", "Your candidates (2), oldest first:"),
+    ("log Ola no-answer", "Logged: no answer from Ola Hansen (try 1)."),
+    ("log Ola skipped", "Please say why you skip this call"),
+    ("log Ola skipped we meet in person on Monday", "Logged: Ola Hansen – skipped."),
+    ("log Kari called", "Logged: Kari Nordmann – called."),
+    ("log Kari declined", "Kari Nordmann is already logged as called. Nothing was changed."),
+    ("report", "Nurse: 1 called, 0 declined, 1 skipped, 0 waiting – 50% of 2 reached"),
+    ("report Nurse", "Nurse: 1 called"),
+    ("remind fri 14:30", "every Friday at 14:30 (Europe/Oslo)"),
+    ("remind off", "Weekly reminders are off."),
+    ("log Nobody called", "I can't find “Nobody” among your candidates."),
+    ("dance", "I don't know the command “dance”."),
+    ("remind fri 25:00", "Give the time as HH:MM"),
+]
+
+# Commands other issues implement in the engine: the channel must relay the engine's answer.
+RELAYED = ["consent Kari", "consent Kari withdraw", "pool", "export Kari", "erase Kari"]
+
+
+async def test_every_command_through_chat(teams: Teams, bot_connector: FakeConnector) -> None:
+    assert await teams.say("help") == 201
+    assert bot_connector.texts()[0].startswith(GREETING_EN)
+    for said, expected in CONVERSATION:
+        bot_connector.clear()
+        assert await teams.say(said) == 201, said
+        texts = bot_connector.texts()
+        assert len(texts) == 1, (said, texts)
+        assert expected in texts[0], (said, texts[0])
+    error = "Something went wrong on my side"
+    for said in RELAYED:
+        bot_connector.clear()
+        assert await teams.say(said) == 201, said
+        (text,) = bot_connector.texts()
+        assert text.strip() and error not in text, (said, text)
+
+
+async def test_start_answers_with_the_checklist_card(
+    teams: Teams, bot_connector: FakeConnector
+) -> None:
+    await teams.say("add Kari Nordmann | Nurse")
+    bot_connector.clear()
+    await teams.say("start Kari")
+    (card,) = bot_connector.cards()
+    inputs = [
+        item
+        for block in card["body"]
+        if block["type"] == "ColumnSet"
+        for item in block["columns"][0]["items"]
+        if item["type"] == "Input.Text"
+    ]
+    assert [i["id"] for i in inputs] == [
+        "competence",
+        "gaps",
+        "luxury_problem",
+        "self_presentation",
+    ]
+    assert "Let's prepare your call to Kari Nordmann about the Nurse position." in str(card["body"])
+
+
+async def test_add_and_list_show_cards_with_buttons(
+    teams: Teams, bot_connector: FakeConnector
+) -> None:
+    await teams.say("add Kari Nordmann | Nurse")
+    (card,) = bot_connector.cards(bot_connector.messages()[-1:])
+    (prepare,) = card["actions"]
+    assert prepare["title"] == "Prepare call"
+    assert prepare["data"]["command"].startswith("start ")
+    bot_connector.clear()
+    await teams.say("list")
+    (card,) = bot_connector.cards()
+    commands = [a["data"]["command"] for a in card["actions"] if a["type"] == "Action.Submit"]
+    assert commands[0].startswith("start ") and commands[1].endswith(" called")
+
+
+async def test_mention_is_stripped_in_group_chats_and_no_reference_is_kept(
+    teams: Teams, bot_connector: FakeConnector, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    mention = "<at>Feedback Call Coach</at>"
+    activity = teams.message(f"{mention} feedback-call add Kari Nordmann | Nurse")
+    activity["conversation"] = {
+        "id": "19:group-chat",
+        "conversationType": "groupChat",
+        "tenantId": TENANT,
+        "isGroup": True,
+    }
+    activity["entities"].append(
+        {
+            "type": "mention",
+            "text": mention,
+            "mentioned": {"id": BOT_ID, "name": "Feedback Call Coach"},
+        }
+    )
+    assert await teams.post(activity) == 201
+    assert any(text.startswith("Added Kari Nordmann") for text in bot_connector.texts())
+    async with sessions() as session:
+        recruiter = await session.scalar(select(Recruiter))
+        assert recruiter is not None
+        # A reminder lists candidate names: it must not be sent into a group chat.
+        assert recruiter.conversation_reference is None
+
+
+async def test_identity_language_and_time_zone_come_from_the_activity(
+    teams: Teams, bot_connector: FakeConnector, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    teams.locale = "nb-NO"
+    await teams.say("hjelp")
+    greeting, answer = bot_connector.texts()
+    assert greeting.startswith("Hei, jeg er Feedback Call Coach.")
+    assert answer.startswith("Jeg hjelper deg")
+    async with sessions() as session:
+        recruiter = await session.scalar(select(Recruiter))
+        assert recruiter is not None
+        workspace = await session.get(Workspace, recruiter.workspace_id)
+        assert workspace is not None
+        assert (workspace.platform, workspace.external_id) == ("teams", TENANT)
+        assert recruiter.external_id == teams.user  # the AAD object id
+        assert recruiter.language == "nb"
+        assert recruiter.timezone == "Europe/Oslo"
+        assert recruiter.conversation_reference["conversation"]["id"] == teams.conversation
+
+
+async def test_a_redelivered_message_acts_once(
+    teams: Teams, bot_connector: FakeConnector, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    activity = teams.message("add Kari Nordmann | Nurse")
+    assert await teams.post(activity) == 201
+    assert await teams.post(activity) == 201
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Candidate)) == 1
+    assert bot_connector.texts()[-1] == "That was already recorded. Nothing was changed."
+
+
+async def test_malformed_requests_are_refused_without_a_trace(
+    running: Running, bot_connector: FakeConnector
+) -> None:
+    url = running.teams.bot_url + "/api/messages"
+    async with ClientSession() as client:
+        async with client.post(url, data="not json", headers={"Content-Type": "text/plain"}) as r:
+            assert r.status == 415
+        async with client.post(
+            url, data="{oops", headers={"Content-Type": "application/json"}
+        ) as r:
+            assert r.status == 400
+        async with client.post(url, json=[1, 2]) as r:
+            assert r.status == 400
+        async with client.post(url, json={"text": "no type"}) as r:
+            assert r.status == 400
+            assert "Traceback" not in await r.text()
+    assert bot_connector.calls == []
