@@ -430,10 +430,11 @@ async def run_once(
     from app import build_coach
     from bot.coach import DATABASE_ERRORS
 
-    coach, engine = await build_coach(settings)
     owned = notifiers is None
     active = build_notifiers(settings) if notifiers is None else notifiers
+    engine = None
     try:
+        coach, engine = await build_coach(settings)
         await run_batch(coach, active, everyone=everyone)
     except DATABASE_ERRORS as error:
         log.error("reminders: database unavailable: %s", type(error).__name__)
@@ -441,7 +442,8 @@ async def run_once(
     finally:
         if owned:
             await close_notifiers(active)
-        await engine.dispose()
+        if engine is not None:
+            await engine.dispose()
     return 0
 
 

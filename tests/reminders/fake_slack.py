@@ -37,6 +37,8 @@ class FakeSlack:
 
     url: str = ""
     posts: list[Post] = field(default_factory=list)
+    # Every chat.postMessage attempt, delivered or not, by user.
+    attempts: list[str] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)
     # Seconds to wait before answering, so concurrent senders really overlap.
@@ -78,6 +80,7 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "unknown_method"})
         channel = str(body.get("channel", ""))
         user = channel[1:] if channel.startswith("D") else channel
+        self.attempts.append(user)
         if user in self.broken:
             return web.Response(status=500, text="internal error")
         if user in self.gone:
