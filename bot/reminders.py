@@ -137,12 +137,23 @@ def due_period(
 
 @dataclass(frozen=True)
 class Planned:
-    """One reminder that is due: to whom, for which period, saying what."""
+    """One reminder that is due: to whom, for which period, about whom.
+
+    The message itself is built just before it is sent (`build`): holding ten thousand
+    built messages at once costs more in memory and garbage collection than building them.
+    """
 
     recruiter_id: int
     period: str
     recipient: Recipient
-    reply: Reply
+    target: store.Target
+    waiting: Sequence[store.Pending]
+    now: datetime
+
+    def build(self, coach: Coach) -> Reply:
+        reply = build_reminder(coach, self.target, self.waiting, self.now)
+        assert reply is not None, "planned only with someone waiting"
+        return reply
 
 
 def build_reminder(
@@ -165,13 +176,17 @@ def build_reminder(
     rows.sort(key=lambda row: not row[2])
     overdue_count = sum(1 for row in rows if row[2])
 
-    def t(key: str, **values: object) -> str:
-        return coach.t(language, key, **values)
+    # The templates of GuideBook.text, looked up once: thousands of messages are built at once.
+    templates = coach.guides.messages[language].messages
 
-    lines = []
-    cards = []
+    def t(key: str, **values: object) -> str:
+        return templates[key].format(**values)
+
+    prepare, called, no_answer = t("button_prepare"), t("button_called"), t("button_no_answer")
+    lines: list[str] = []
+    cards: list[Card] = []
     for candidate, days, overdue in rows:
-        values = {
+        values: dict[str, object] = {
             "name": candidate.name,
             "id": candidate.public_id,
             "position": candidate.position,
@@ -188,9 +203,9 @@ def build_reminder(
                     title=f"{candidate.name} ({ref})",
                     lines=[t("reminder_card" + suffix, **values)],
                     buttons=[
-                        Button(label=t("button_prepare"), command=f"start {ref}", style="primary"),
-                        Button(label=t("button_called"), command=f"log {ref} called"),
-                        Button(label=t("button_no_answer"), command=f"log {ref} no-answer"),
+                        Button(label=prepare, command=f"start {ref}", style="primary"),
+                        Button(label=called, command=f"log {ref} called"),
+                        Button(label=no_answer, command=f"log {ref} no-answer"),
                     ],
                 )
             )
@@ -213,7 +228,7 @@ def build_reminder(
 
 
 async def plan(coach: Coach, now: datetime, *, everyone: bool = False) -> list[Planned]:
-    """Who is due now and what each is told: three queries, however many recruiters."""
+    """Who is due now and who is waiting for them: three queries, however many recruiters."""
     async with coach.sessions() as session:
         targets = await store.targets(session)
         periods = {week_period(now, zone(t.timezone)) for t in targets}
@@ -237,8 +252,8 @@ async def plan(coach: Coach, now: datetime, *, everyone: bool = False) -> list[P
 
     planned = []
     for target, period in due:
-        reply = build_reminder(coach, target, waiting[target.recruiter_id], now)
-        if reply is None:
+        candidates = waiting[target.recruiter_id]
+        if not candidates:  # called between the two queries
             continue
         recipient = Recipient(
             platform=target.platform,
@@ -247,7 +262,9 @@ async def plan(coach: Coach, now: datetime, *, everyone: bool = False) -> list[P
             language=target.language or coach.settings.coach_language,
             conversation_reference=target.conversation_reference,
         )
-        planned.append(Planned(target.recruiter_id, period, recipient, reply))
+        planned.append(
+            Planned(target.recruiter_id, period, recipient, target, tuple(candidates), now)
+        )
     return planned
 
 
@@ -351,11 +368,15 @@ async def _send_all(
         if sent_any and pace > 0:
             await sleep(pace)
         sent_any = True
-        error = await _send(notifier, item, sleep)
+        error = await _send(notifier, item.recipient, item.build(coach), sleep)
         async with coach.sessions.begin() as session:
             now = coach.clock()
             if error is None:
-                if not await store.mark_sent(session, item.recruiter_id, item.period, worker, now):
+                snoozed = item.target.snoozed_until is not None
+                kept = await store.mark_sent(
+                    session, item.recruiter_id, item.period, worker, now, snoozed
+                )
+                if not kept:
                     log.warning(
                         "reminder %s/%s: claim expired during send", item.recruiter_id, item.period
                     )
@@ -372,11 +393,13 @@ async def _send_all(
         )
 
 
-async def _send(notifier: Notifier, item: Planned, sleep: Sleep) -> DeliveryError | None:
+async def _send(
+    notifier: Notifier, recipient: Recipient, reply: Reply, sleep: Sleep
+) -> DeliveryError | None:
     """Send once, waiting out rate limits the notifier surfaces; None when it got through."""
     for attempt in range(RATE_LIMIT_RETRIES + 1):
         try:
-            await notifier.send(item.recipient, item.reply)
+            await notifier.send(recipient, reply)
             return None
         except DeliveryError as error:
             if error.gone or error.retry_after is None or attempt == RATE_LIMIT_RETRIES:

@@ -102,9 +102,10 @@ def _among(session: AsyncSession, column: Any, ids: Collection[int]) -> ColumnEl
 
 async def targets(session: AsyncSession) -> list[Target]:
     """Every recruiter with reminders on, reachable, and at least one pending candidate."""
+    # By recruiter only: with a workspace condition too, SQLite probes the workspace index
+    # (thousands of rows) instead of the recruiter's handful. add_candidate sets both alike.
     waiting = exists().where(
         Candidate.recruiter_id == Recruiter.id,
-        Candidate.workspace_id == Recruiter.workspace_id,
         Candidate.outcome.is_(None),
         Candidate.name.is_not(None),
     )
@@ -167,10 +168,8 @@ async def pending(
             Candidate.attempts,
         )
         .join(Position, Position.id == Candidate.position_id)
-        .join(Recruiter, Recruiter.id == Candidate.recruiter_id)
         .where(
             _among(session, Candidate.recruiter_id, recruiter_ids),
-            Candidate.workspace_id == Recruiter.workspace_id,
             Candidate.outcome.is_(None),
             Candidate.name.is_not(None),
         )
@@ -238,17 +237,26 @@ async def claim(
 
 
 async def mark_sent(
-    session: AsyncSession, recruiter_id: int, period: str, worker: str, now: datetime
+    session: AsyncSession,
+    recruiter_id: int,
+    period: str,
+    worker: str,
+    now: datetime,
+    snoozed: bool = False,
 ) -> bool:
-    """Record the delivery; a snooze that has come due is used up. False: our claim was lost."""
+    """Record the delivery; a snooze that has come due is used up. False: our claim was lost.
+
+    `snoozed`: the recruiter had a snooze when planned (a snooze set since is in the future).
+    """
     done = await session.execute(
         _finish(recruiter_id, period, worker).values(status=SENT, sent_at=now, error=None)
     )
-    await session.execute(
-        update(Recruiter)
-        .where(Recruiter.id == recruiter_id, Recruiter.snoozed_until <= now)
-        .values(snoozed_until=None)
-    )
+    if snoozed:
+        await session.execute(
+            update(Recruiter)
+            .where(Recruiter.id == recruiter_id, Recruiter.snoozed_until <= now)
+            .values(snoozed_until=None)
+        )
     return done.first() is not None
 
 

@@ -324,7 +324,12 @@ async def test_sends_are_paced(
 
 
 async def test_snoozed_reminder_comes_back_once(
-    coach: Coach, clock: Clock, hire: Hire, slack: FakeSlack, notifiers: dict[str, Notifier]
+    coach: Coach,
+    clock: Clock,
+    hire: Hire,
+    slack: FakeSlack,
+    notifiers: dict[str, Notifier],
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     who = await hire("U1", ("Kari Nordmann", "Nurse"))
     assert await run(coach, notifiers) == Summary(due=1, sent=1)
@@ -333,6 +338,8 @@ async def test_snoozed_reminder_comes_back_once(
     assert await run(coach, notifiers) == Summary()
     clock.now = utc(2026, 11, 24, 8, 0)
     assert await run(coach, notifiers) == Summary(due=1, sent=1)
+    async with sessions() as session:
+        assert await session.scalar(select(Recruiter.snoozed_until)) is None  # used up
     clock.now = utc(2026, 11, 24, 12, 0)
     assert await run(coach, notifiers) == Summary()
 

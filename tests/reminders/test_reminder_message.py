@@ -31,7 +31,7 @@ def test_working_days_skip_weekends() -> None:
 
 
 async def reminder_for(coach: Coach, user: str, now: datetime) -> Reply:
-    found = [p.reply for p in await plan(coach, now) if p.recipient.user == user]
+    found = [p.build(coach) for p in await plan(coach, now) if p.recipient.user == user]
     assert len(found) == 1
     return found[0]
 
