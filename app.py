@@ -22,6 +22,11 @@ async def build_coach(settings: Settings):
     from storage.database import open_database
 
     guides = GuideBook()
+    # The svada rules are coaching content too: a broken file must stop start-up, not a call.
+    from bot.concreteness import rules_for
+
+    for language in guides.guides:
+        rules_for(language)
     engine, sessions = await open_database(settings.database_url)
     return Coach(sessions, guides, settings), engine
 
@@ -66,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The terminal coach talks to a person; only the services log their progress.
     level = logging.WARNING if command == "console" else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # aiosqlite's DEBUG lines quote SQL parameters, i.e. candidate names and notes.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     try:
         settings = Settings()
         if command == "console":

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import commands, reminders
+from bot import commands, privacy, reminders
 from bot.concreteness import assess
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.settings import Settings
@@ -43,6 +43,18 @@ class Context:
     recruiter: Recruiter
     language: str
     now: datetime
+    # Work that must wait until the transaction is committed (compacting after an erasure).
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the store remembers of a user's platform profile (language and time zone)."""
+
+    language: str | None
+    timezone: str | None
+    # True when the platform was asked recently enough that asking again is not needed.
+    fresh: bool
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class Coach:
             "remind": self._remind,
             "snooze": lambda ctx, command: reminders.snooze(self, ctx, command),
         }
+        self._handlers.update(privacy.Privacy(self).handlers())
 
     # -- the public surface channels call -------------------------------------------------
 
@@ -93,7 +106,10 @@ class Coach:
                 handler = self._handlers.get(parsed.kind)
                 if handler is None:
                     return [Reply(text=self.t(ctx.language, "not_available"))]
-                return await handler(ctx, parsed)
+                replies = await handler(ctx, parsed)
+            for job in ctx.after_commit:
+                await job()
+            return replies
         except DATABASE_ERRORS as error:
             return [self._database_down(who, error)]
 
@@ -112,6 +128,31 @@ class Coach:
             pass
         return self.settings.coach_language
 
+    async def profile(self, who: Identity, max_age: timedelta) -> Profile | None:
+        """The cached language and time zone of a user; None if unknown or the store is down."""
+        try:
+            async with self.sessions() as session:
+                recruiter = await queries.find_recruiter(
+                    session, who.platform, who.workspace, who.user
+                )
+        except (OperationalError, DBAPIError, OSError) as error:
+            log.warning("profile lookup failed: %s", type(error).__name__)
+            return None
+        if recruiter is None:
+            return None
+        checked = recruiter.language_checked_at
+        fresh = checked is not None and self.clock() - checked < max_age
+        return Profile(recruiter.language, recruiter.timezone, fresh)
+
+    async def remember_profile(self, who: Identity) -> None:
+        """Store the language and time zone a platform reported for this user, and when."""
+        try:
+            async with self.sessions.begin() as session:
+                ctx = await self._context(session, who)
+                ctx.recruiter.language_checked_at = ctx.now
+        except (OperationalError, DBAPIError, OSError) as error:
+            log.warning("profile not stored: %s", type(error).__name__)
+
     async def answer_step(
         self, who: Identity, candidate_id: str, step_key: str, text: str
     ) -> StepResult:
@@ -123,20 +164,34 @@ class Coach:
                 if candidate is None:
                     return StepResult(False, self.t(ctx.language, "not_found", ref=candidate_id))
                 guide = self.guides.guide(ctx.language)
-                step = guide.step(step_key)
+                steps = guide.steps_for(candidate.internal)
+                step = next((s for s in steps if s.key == step_key), None)
+                if step is None:
+                    # A step key from a form payload; nothing trusts it until it is one of ours.
+                    return StepResult(False, self.t(ctx.language, "problem_unknown_step"))
                 preparation = await self._preparation(ctx, candidate, guide)
-                error = self._check_answer(ctx.language, preparation, step, text.strip())
+                text = commands.clean(text)
+                error = self._check_answer(ctx.language, preparation, step, text)
                 if error:
                     return StepResult(False, error)
-                queries.set_answer(preparation, step.key, text.strip(), ctx.now)
+                queries.set_answer(preparation, step.key, text, ctx.now)
                 return StepResult(True)
         except DATABASE_ERRORS as error:
             return StepResult(False, self._database_down(who, error).text)
 
     async def submit_checklist(
-        self, who: Identity, candidate_id: str, answers: dict[str, str]
+        self,
+        who: Identity,
+        candidate_id: str,
+        answers: dict[str, str],
+        idempotency_key: str | None = None,
     ) -> Reply:
-        """Store a filled-in checklist; a reply with a form means some fields need work."""
+        """Store a filled-in checklist; a reply with a form means some fields need work.
+
+        With an `idempotency_key` seen before (a platform re-delivering the same submission),
+        nothing changes: the fields that still need work come back as before, and a checklist
+        that was accepted answers `already_handled`.
+        """
         try:
             async with self.sessions.begin() as session:
                 ctx = await self._context(session, who)
@@ -145,9 +200,20 @@ class Coach:
                     return Reply(text=self.t(ctx.language, "not_found", ref=candidate_id))
                 guide = self.guides.guide(ctx.language)
                 preparation = await self._preparation(ctx, candidate, guide)
+                repeated = bool(idempotency_key) and not await queries.claim_event(
+                    session, str(idempotency_key), ctx.now
+                )
+                saved = {answer.step_key: answer.text for answer in preparation.answers}
                 errors: dict[str, str] = {}
                 for step in guide.steps_for(candidate.internal):
-                    text = (answers.get(step.key) or "").strip()
+                    text = commands.clean(answers.get(step.key) or "")
+                    if repeated:
+                        # Judge as the first delivery did: a vague text only passed if stored.
+                        if saved.get(step.key, "") != text or (step.required and not text):
+                            error = self._check_answer_again(ctx.language, step, text)
+                            if error:
+                                errors[step.key] = error
+                        continue
                     error = self._check_answer(ctx.language, preparation, step, text)
                     if error:
                         errors[step.key] = error
@@ -159,6 +225,8 @@ class Coach:
                         field.error = errors.get(field.key)
                         field.value = (answers.get(field.key) or field.value).strip()
                     return Reply(text=self.t(ctx.language, "checklist_needs_work"), form=form)
+                if repeated:
+                    return Reply(text=self.t(ctx.language, "already_handled"))
                 return self._finish(ctx, candidate, preparation, guide)
         except DATABASE_ERRORS as error:
             return self._database_down(who, error)
@@ -270,7 +338,7 @@ class Coach:
 
     async def _report(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Report)
-        admin = ctx.who.user in self.settings.admins
+        admin = self.settings.is_admin(ctx.who.workspace, ctx.who.user)
         rows = await queries.report(
             ctx.session,
             ctx.recruiter.workspace_id,
@@ -382,6 +450,24 @@ class Coach:
         queries.set_flagged(preparation, step.key, None)
         return None
 
+    def _check_answer_again(self, language: str, step: Step, text: str) -> str | None:
+        """`_check_answer` for a re-delivered submission: the same verdict, nothing stored."""
+        if not text:
+            return self.t(language, "answer_required") if step.required else None
+        if len(text) > MAX_ANSWER:
+            return self.t(language, "answer_too_long", limit=MAX_ANSWER)
+        assessment = assess(text, language, step.key)
+        reasons = " ".join(assessment.reasons)
+        if assessment.risky:
+            return self.t(
+                language, "answer_risky", reasons=reasons, suggestion=assessment.suggestion
+            )
+        if assessment.vague:
+            return self.t(
+                language, "answer_vague", reasons=reasons, suggestion=assessment.suggestion
+            )
+        return None
+
     def _form(
         self, language: str, candidate: Candidate, preparation: CallPreparation, guide: Guide
     ) -> Form:
@@ -442,7 +528,7 @@ class Coach:
         lines += [
             guide.must_say.every_recruitment_differs,
             guide.must_say.apply_again,
-            guide.talent_pool_question,
+            self.t(guide.language, "script_talent_pool_note") + " " + guide.talent_pool_question,
             guide.script.closing,
             self.t(guide.language, "script_course_note") + " " + guide.course_question_answer,
         ]

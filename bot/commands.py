@@ -45,6 +45,8 @@ _CANDIDATE = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 _PREFIX = re.compile(r"^\s*/?feedback[-_ ]call\b", re.IGNORECASE)
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Lone surrogates arrive through JSON escapes ("\\ud800") and no database can store them.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class Help(BaseModel):
@@ -157,6 +159,12 @@ def parse(text: str) -> Command | ParseError:
     except ValidationError as error:
         too_long = any(e["type"] == "string_too_long" for e in error.errors())
         return ParseError(problem="too_long" if too_long else "malformed", usage=verb_usage(verb))
+
+
+def clean(text: str) -> str:
+    """Free text (a checklist answer) made storable: control characters and lone surrogates
+    become spaces and U+FFFD, line breaks and tabs stay."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text)).strip()
 
 
 def verb_usage(verb: str) -> str:

@@ -63,7 +63,16 @@ class Form(BaseModel):
     submit_label: str
 
 
+class Attachment(BaseModel):
+    """A file to hand over with a reply (an export); channels may upload it or show the text."""
+
+    filename: str
+    content: str
+    media_type: str = "application/json"
+
+
 class Reply(BaseModel):
     text: str
     cards: list[Card] = []
     form: Form | None = None
+    attachment: Attachment | None = None

@@ -414,8 +414,9 @@ async def _send(
 # -- running ---------------------------------------------------------------------------------
 
 
-def build_notifiers(settings: Settings) -> dict[str, Notifier]:
-    """A notifier for each configured platform, imported lazily so a missing one is not fatal."""
+def build_notifiers(coach: Coach) -> dict[str, Notifier]:
+    """A notifier for each configured platform, imported lazily: a channel not built is no error."""
+    settings = coach.settings
     notifiers: dict[str, Notifier] = {}
     if settings.slack_bot_token:
         try:
@@ -423,13 +424,13 @@ def build_notifiers(settings: Settings) -> dict[str, Notifier]:
         except ImportError:
             log.warning("reminders: Slack is configured but has no notifier in this build")
         else:
-            notifiers["slack"] = SlackNotifier(settings)  # type: ignore[call-arg]
+            notifiers["slack"] = SlackNotifier.from_settings(settings, coach.guides)
     try:
-        from bot.channels.teams.notify import TeamsNotifier
+        from bot.channels.teams.notify import TeamsNotifier  # type: ignore[import-not-found]
     except ImportError:
         log.debug("reminders: no Teams notifier in this build")
     else:
-        notifiers["teams"] = TeamsNotifier(settings)  # type: ignore[call-arg]
+        notifiers["teams"] = TeamsNotifier(settings, coach)
     return notifiers
 
 
@@ -453,17 +454,17 @@ async def run_once(
     from app import build_coach
     from bot.coach import DATABASE_ERRORS
 
-    owned = notifiers is None
-    active = build_notifiers(settings) if notifiers is None else notifiers
     engine = None
+    active: Mapping[str, Notifier] = {}
     try:
         coach, engine = await build_coach(settings)
+        active = build_notifiers(coach) if notifiers is None else notifiers
         await run_batch(coach, active, everyone=everyone)
     except DATABASE_ERRORS as error:
         log.error("reminders: database unavailable: %s", type(error).__name__)
         return 1
     finally:
-        if owned:
+        if notifiers is None:
             await close_notifiers(active)
         if engine is not None:
             await engine.dispose()
@@ -494,7 +495,7 @@ def background(
 
     async def context(app: Any) -> AsyncIterator[None]:
         owned = notifiers is None
-        active = build_notifiers(coach.settings) if notifiers is None else notifiers
+        active = build_notifiers(coach) if notifiers is None else notifiers
         task = asyncio.create_task(reminder_loop(coach, active))
         yield
         task.cancel()

@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from bot import reminders, retention
 from bot.coach import Coach
 from bot.settings import Settings
 
@@ -24,6 +25,12 @@ def build_app(settings: Settings, coach: Coach) -> web.Application:
     """The web application with every configured channel mounted."""
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/healthz", healthz)
+    # The retention policy runs once a day for as long as the server does.
+    app.cleanup_ctx.append(retention.background(coach.sessions, settings, coach.clock))
+    if settings.slack_bot_token and settings.slack_signing_secret:
+        from bot.channels.slack import mount_slack
+
+        mount_slack(app, settings, coach)
     return app
 
 
@@ -32,14 +39,24 @@ async def serve(settings: Settings, port: int | None = None) -> int:
 
     coach, engine = await build_coach(settings)
     app = build_app(settings, coach)
+    # Weekly reminders, sent by whichever server gets there first (claims keep them single).
+    app.cleanup_ctx.append(reminders.background(coach))
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=port or settings.port)
     await site.start()
     log.info("listening on port %s", port or settings.port)
+    socket_mode = None
     try:
+        if settings.slack_app_token and settings.slack_bot_token:
+            from bot.channels.slack import start_socket_mode
+
+            socket_mode = await start_socket_mode(settings, coach)
+            log.info("slack connected over socket mode")
         await asyncio.Event().wait()
     finally:
+        if socket_mode is not None:
+            await socket_mode.close_async()
         await runner.cleanup()
         await engine.dispose()
     return 0

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     def admins(self) -> frozenset[str]:
         return frozenset(user.strip() for user in self.coach_admins.split(",") if user.strip())
 
+    def is_admin(self, workspace: str, user: str) -> bool:
+        """A plain id is an admin wherever it signs in; `workspace:user` only in that workspace.
+
+        Both forms are matched whole, so Teams ids that contain a colon ("29:1a...") still work.
+        """
+        return user in self.admins or f"{workspace}:{user}" in self.admins
+
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))

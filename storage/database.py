@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,17 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def quiet_driver_loggers() -> None:
+    """Keep SQL parameters (candidate names, notes) out of logs, even with the root at DEBUG."""
+    for name, level in (("aiosqlite", logging.INFO), ("sqlalchemy.engine", logging.WARNING)):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(level)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = normalise_url(url)
+    quiet_driver_loggers()
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":

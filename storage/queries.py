@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -25,11 +26,28 @@ from storage.tables import (
 
 # No 0/o, 1/l/i: ids are read aloud and typed from a phone screen.
 _ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
-FINAL_OUTCOMES = ("called", "declined", "skipped")
+_Row = TypeVar("_Row")
 
 
 def new_public_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+
+
+async def _get_or_create(
+    session: AsyncSession, query: Select[tuple[_Row]], make: Callable[[], _Row]
+) -> _Row:
+    """The row the query finds, else a new one; a concurrent insert of the same row is fine."""
+    found = await session.scalar(query)
+    if found is not None:
+        return found
+    try:
+        async with session.begin_nested():
+            created = make()
+            session.add(created)
+    except IntegrityError:
+        # Another request created it at the same moment: use theirs.
+        return (await session.scalars(query)).one()
+    return created
 
 
 async def get_or_create_workspace(
@@ -38,17 +56,11 @@ async def get_or_create_workspace(
     query = select(Workspace).where(
         Workspace.platform == platform, Workspace.external_id == external_id
     )
-    workspace = await session.scalar(query)
-    if workspace is not None:
-        return workspace
-    try:
-        async with session.begin_nested():
-            workspace = Workspace(platform=platform, external_id=external_id, created_at=now)
-            session.add(workspace)
-    except IntegrityError:
-        # Another request created it at the same moment.
-        workspace = (await session.scalars(query)).one()
-    return workspace
+    return await _get_or_create(
+        session,
+        query,
+        lambda: Workspace(platform=platform, external_id=external_id, created_at=now),
+    )
 
 
 async def get_or_create_recruiter(
@@ -57,18 +69,11 @@ async def get_or_create_recruiter(
     query = select(Recruiter).where(
         Recruiter.workspace_id == workspace.id, Recruiter.external_id == external_id
     )
-    recruiter = await session.scalar(query)
-    if recruiter is not None:
-        return recruiter
-    try:
-        async with session.begin_nested():
-            recruiter = Recruiter(
-                workspace_id=workspace.id, external_id=external_id, created_at=now
-            )
-            session.add(recruiter)
-    except IntegrityError:
-        recruiter = (await session.scalars(query)).one()
-    return recruiter
+    return await _get_or_create(
+        session,
+        query,
+        lambda: Recruiter(workspace_id=workspace.id, external_id=external_id, created_at=now),
+    )
 
 
 async def find_recruiter(
@@ -90,18 +95,11 @@ async def get_or_create_position(
 ) -> Position:
     key = title.casefold()
     query = select(Position).where(Position.workspace_id == workspace_id, Position.title_key == key)
-    position = await session.scalar(query)
-    if position is not None:
-        return position
-    try:
-        async with session.begin_nested():
-            position = Position(
-                workspace_id=workspace_id, title=title, title_key=key, created_at=now
-            )
-            session.add(position)
-    except IntegrityError:
-        position = (await session.scalars(query)).one()
-    return position
+    return await _get_or_create(
+        session,
+        query,
+        lambda: Position(workspace_id=workspace_id, title=title, title_key=key, created_at=now),
+    )
 
 
 async def add_candidate(

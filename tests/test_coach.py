@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+
+import pytest
 
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply
@@ -131,6 +134,36 @@ async def test_risky_answer_is_never_accepted(
         assert not result.accepted and "don't say" in result.message
 
 
+def _sentences(message: str) -> list[str]:
+    # A sentence ends at . ? or !, or just after the quote that such a mark closes.
+    return [s for s in re.split(r"(?:(?<=[.?!])|(?<=[.?!][»\"]))\s+", message) if s]
+
+
+@pytest.mark.parametrize(
+    ("language", "step", "text", "lead"),
+    [
+        ("en", "competence", "You have good experience, but not quite what we wanted.", "hard"),
+        ("en", "gaps", "There were some gaps here and there.", "hard"),
+        ("en", "gaps", "We wanted a younger profile, maybe someone fresher.", "don't say"),
+        ("nb", "competence", "Du har god erfaring, men ikke helt det vi så etter.", "vanskelig"),
+        ("nb", "internal_value", "log Per ringt", "vanskelig"),
+        ("nb", "gaps", "Vi ønsket oss egentlig noen med norsk som morsmål.", "Ikke si"),
+    ],
+)
+async def test_the_check_reads_as_one_clear_message(
+    coach: Coach, person: Callable[..., Identity], language: str, step: str, text: str, lead: str
+) -> None:
+    who = person(language=language)
+    candidate = await add(coach, who, "add Kari Nordmann | Nurse | internal")
+    result = await coach.answer_step(who, candidate, step, text)
+    assert not result.accepted and lead in _sentences(result.message)[0]
+    sentences = _sentences(result.message)
+    assert len(sentences) == len(set(sentences)), result.message  # nothing said twice
+    assert all(s.rstrip('»"').endswith((".", "?", "!", ":")) for s in sentences), sentences
+    # Risky: why it must not be said and what to say instead, without a list of hedges.
+    assert "«egentlig»" not in result.message and '"maybe"' not in result.message
+
+
 async def test_interrupted_preparation_resumes(
     coach: Coach, person: Callable[..., Identity]
 ) -> None:
@@ -154,7 +187,7 @@ async def test_no_answer_keeps_pending_and_counts_attempts(
     second = await say(coach, who, "log Kari no-answer voicemail")
     assert "try 2" in second.text
     listing = await say(coach, who, "list")
-    assert "2 tries so far" in listing.text
+    assert "tries so far: 2" in listing.text
     report = await say(coach, who, "report")
     assert "0 called, 0 declined, 0 skipped, 1 waiting" in report.text
     await say(coach, who, f"log {candidate} declined")
@@ -182,7 +215,7 @@ async def test_another_recruiter_cannot_see_or_log(
         assert "can't find" in (await coach.submit_checklist(intruder, candidate, CONCRETE)).text
         assert not (await coach.answer_step(intruder, candidate, "competence", "x")).accepted
     listing = await say(coach, owner, "list")
-    assert "waiting for a call (0 tries" in listing.text
+    assert "waiting for a call (tries so far: 0)" in listing.text
 
 
 async def test_ambiguous_name_asks_which(coach: Coach, person: Callable[..., Identity]) -> None:
@@ -205,7 +238,7 @@ async def test_list_is_oldest_first_with_days_waited(
     clock.advance(days=1)
     text = (await say(coach, who, "list")).text
     assert text.index("Old Candidate") < text.index("New Candidate")
-    assert "rejected 4 days ago" in text and "rejected 1 days ago" in text
+    assert "days since rejection: 4" in text and "days since rejection: 1" in text
 
 
 async def test_report_per_position_and_admin_sees_workspace(
@@ -239,13 +272,13 @@ async def test_duplicate_delivery_acts_once(coach: Coach, person: Callable[..., 
     await coach.handle(who, inbound)
     again = await coach.handle(who, inbound)
     assert "already recorded" in again[0].text
-    assert "1 tries so far" in (await say(coach, who, "list")).text
+    assert "tries so far: 1" in (await say(coach, who, "list")).text
 
 
 async def test_norwegian_answers_and_errors(coach: Coach, person: Callable[..., Identity]) -> None:
     who = person(language="nb")
     reply = await say(coach, who, "add Kari Nordmann | Sykepleier")
-    assert "er lagt til for Sykepleier" in reply.text
+    assert "er lagt til for stillingen Sykepleier" in reply.text
     assert "kjenner ikke kommandoen «dans»" in (await say(coach, who, "dans")).text
     assert "Prøv: add" in (await say(coach, who, "add Kari")).text
     start = await say(coach, who, "start Kari")
@@ -260,15 +293,15 @@ async def test_english_errors(coach: Coach, person: Callable[..., Identity]) -> 
 
 
 async def test_database_down_gets_a_friendly_answer(
-    guides: GuideBook, person: Callable[..., Identity], tmp_path
+    guides: GuideBook, person: Callable[..., Identity]
 ) -> None:
     from bot.settings import Settings
     from storage.database import create_engine, make_sessionmaker
 
-    missing = tmp_path / "no-such-dir" / "x" / "coach.sqlite3"
-    engine = create_engine(f"sqlite+aiosqlite:///{missing}")
-    missing.parent.rmdir()  # the engine made the folder; take it away so connecting fails
+    # Nothing listens on port 1: the connection is refused, as with a database that is down.
+    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/test")
     coach = Coach(make_sessionmaker(engine), guides, Settings())
-    reply = await coach.handle(person(), Inbound(text="list"))
-    assert "can't reach my database" in reply[0].text
+    for language, expected in (("en", "can't reach my database"), ("nb", "får ikke kontakt")):
+        reply = await coach.handle(person(language=language), Inbound(text="list"))
+        assert expected in reply[0].text
     await engine.dispose()

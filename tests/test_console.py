@@ -97,7 +97,7 @@ def run_console(database_url: str, lines: list[str], *args: str) -> str:
                 "Du er hjertelig velkommen til å søke hos oss igjen.",
                 "Kan vi ta vare på CV-en din",
                 "Ført opp: Kari Nordmann – ringt",
-                "Lønnsmedarbeider: 1 ringt, 0 ville ikke, 0 hoppet over, 0 venter",
+                "Lønnsmedarbeider: 1 ringt, 0 takket nei, 0 hoppet over, 0 venter",
                 "Ha det",
             ],
         ),

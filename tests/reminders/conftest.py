@@ -7,11 +7,14 @@ from datetime import datetime
 
 import pytest
 
+from bot.channels.slack.notify import SlackNotifier
 from bot.coach import Coach
 from bot.messages import Identity, Inbound
 from bot.notify import Notifier
+from bot.settings import Settings
+from conversation_guides import GuideBook
 from tests.conftest import Clock
-from tests.reminders.fake_slack import FakeSlack, StubSlackNotifier, start_fake_slack
+from tests.reminders.fake_slack import TOKEN, FakeSlack, start_fake_slack
 
 
 @pytest.fixture
@@ -22,13 +25,10 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-def make_notifier(slack: FakeSlack) -> Callable[[], Notifier]:
-    """A Slack notifier talking to the fake Slack.
-
-    Until SlackNotifier lands this is the stand-in; then the one line to change is the return:
-    SlackNotifier(Settings(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET="x", SLACK_API_URL=url))
-    """
-    return lambda: StubSlackNotifier(slack.url)
+def make_notifier(slack: FakeSlack, guides: GuideBook) -> Callable[[], Notifier]:
+    """The real Slack notifier, talking to the fake Slack."""
+    settings = Settings(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.url)
+    return lambda: SlackNotifier.from_settings(settings, guides)
 
 
 @pytest.fixture

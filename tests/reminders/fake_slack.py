@@ -1,8 +1,4 @@
-"""A local server playing the Slack Web API's chat.postMessage, and a stand-in notifier.
-
-`StubSlackNotifier` exists only until `bot.channels.slack.notify.SlackNotifier` lands on
-main; the `slack_notifier` fixture in conftest.py is the one line to switch over.
-"""
+"""A local server playing the Slack Web API's chat.postMessage, as the reminders use it."""
 
 from __future__ import annotations
 
@@ -11,17 +7,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
-from bot.messages import Reply
-from bot.notify import DeliveryError, Recipient
-
 TOKEN = "xoxb-test-token"
-# Slack errors that mean the user or the app's access to them is gone for good.
-GONE_ERRORS = frozenset(
-    {"user_not_found", "account_inactive", "user_disabled", "channel_not_found", "not_authed"}
-)
 
 
 @dataclass
@@ -107,55 +95,3 @@ async def start_fake_slack() -> tuple[FakeSlack, web.AppRunner]:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     fake.url = f"http://127.0.0.1:{port}/api/"
     return fake, runner
-
-
-class StubSlackNotifier:
-    """The least a Slack notifier does: DM the user via chat.postMessage, map errors."""
-
-    platform = "slack"
-
-    def __init__(self, api_url: str, token: str = TOKEN) -> None:
-        self.api_url = api_url
-        self.token = token
-        self._session: aiohttp.ClientSession | None = None
-
-    async def send(self, recipient: Recipient, reply: Reply) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        blocks = [
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": button.label},
-                        "value": button.command,
-                    }
-                    for button in card.buttons
-                ],
-            }
-            for card in reply.cards
-            if card.buttons
-        ]
-        payload = {"channel": recipient.user, "text": reply.text, "blocks": blocks}
-        try:
-            async with self._session.post(
-                self.api_url + "chat.postMessage",
-                json=payload,
-                headers={"Authorization": f"Bearer {self.token}"},
-            ) as response:
-                if response.status == 429:
-                    retry = float(response.headers.get("Retry-After", "1"))
-                    raise DeliveryError("ratelimited", retry_after=retry)
-                if response.status >= 500:
-                    raise DeliveryError(f"HTTP {response.status}")
-                data = await response.json()
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise DeliveryError(type(error).__name__) from error
-        if not data.get("ok"):
-            error = str(data.get("error", "unknown"))
-            raise DeliveryError(error, gone=error in GONE_ERRORS)
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()

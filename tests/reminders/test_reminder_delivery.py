@@ -7,7 +7,6 @@ import logging
 import os
 import re
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import reminders
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply
-from bot.notify import Notifier, Recipient
+from bot.notify import DeliveryError, Notifier, Recipient
 from bot.reminders import (
     LEASE,
     MAX_ATTEMPTS,
@@ -39,7 +38,7 @@ from storage.database import create_engine, make_sessionmaker
 from storage.tables import Recruiter, ReminderDelivery
 from tests.conftest import Clock
 from tests.reminders.conftest import Hire
-from tests.reminders.fake_slack import FakeSlack
+from tests.reminders.fake_slack import TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,8 +130,6 @@ async def test_concurrent_runs_on_separate_engines_send_each_once(
             )
         )
     finally:
-        for notifier in notifiers:
-            await notifier.aclose()  # type: ignore[attr-defined]
         for engine in engines:
             await engine.dispose()
     assert sorted(slack.users()) == users
@@ -149,22 +146,27 @@ async def test_two_remind_processes_at_once(
     users = [f"U{n:02d}" for n in range(20)]
     for user in users:
         await hire(user, (f"Candidate {user}", "Nurse"))
-    slack.delay = 0.01
+    # Each process spends about a second sending, so the two really overlap.
+    slack.delay = 0.05
     environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "COACH_REMINDER_PACE_SECONDS": "0",
-        "PYTHONPATH": str(ROOT),
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "MICROSOFT_", "COACH_"))
     }
-    environment.pop("SLACK_BOT_TOKEN", None)
-    start_at = str(time.time() + 3)
+    environment.update(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET="not-used-by-remind",
+        SLACK_API_URL=slack.url,
+        COACH_REMINDER_PACE_SECONDS="0",
+        PYTHONPATH=str(ROOT),
+    )
     processes = [
         await asyncio.create_subprocess_exec(
             sys.executable,
-            "-m",
-            "tests.reminders.remind_process",
-            slack.url,
-            start_at,
+            "app.py",
+            "remind",
+            "--now",
             cwd=ROOT,
             env=environment,
             stdout=asyncio.subprocess.PIPE,
@@ -419,3 +421,31 @@ async def test_serve_runs_the_loop_in_the_background(
         await runner.cleanup()
     assert slack.users() == ["U1"]
     assert await plan(coach, clock.now) == []
+
+
+class RateLimitedOnce:
+    """A notifier that gives up on a 429 and surfaces its Retry-After, as DeliveryError allows."""
+
+    platform = "slack"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def send(self, recipient: Recipient, reply: Reply) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise DeliveryError("ratelimited", retry_after=7.0)
+
+
+async def test_surfaced_retry_after_is_waited_out_then_resent(
+    coach: Coach, clock: Clock, hire: Hire
+) -> None:
+    await hire("U1", ("Kari Nordmann", "Nurse"))
+    notifier = RateLimitedOnce()
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    assert await run(coach, {"slack": notifier}, sleep=sleep) == Summary(due=1, sent=1)
+    assert notifier.calls == 2 and waits == [7.0]

@@ -1,0 +1,86 @@
+"""The Slack channel: slack-bolt's AsyncApp behind POST /slack/events, or over Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot.channels.slack.listeners import SlackListeners, register
+from bot.channels.slack.notify import DEFAULT_TIMEOUT, SlackNotifier, web_client
+from bot.coach import Coach
+from bot.settings import Settings
+
+__all__ = ["SLACK_APP", "SlackNotifier", "create_bolt_app", "mount_slack", "start_socket_mode"]
+
+SLACK_APP: web.AppKey[AsyncApp] = web.AppKey("slack_app", AsyncApp)
+
+
+def create_bolt_app(
+    settings: Settings, coach: Coach, *, timeout: float = DEFAULT_TIMEOUT
+) -> AsyncApp:
+    """An AsyncApp whose every Web API call (auth.test included) goes to SLACK_API_URL."""
+    return _build(settings, coach, timeout)[0]
+
+
+def _build(settings: Settings, coach: Coach, timeout: float) -> tuple[AsyncApp, SlackListeners]:
+    client = web_client(settings.slack_bot_token, settings.slack_api_url, timeout)
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        # A long-running server: Bolt acknowledges at ack() and the listener carries on.
+        process_before_response=False,
+        logger=logging.getLogger("slack_bolt.app"),
+    )
+    return app, register(app, coach, settings, timeout)
+
+
+def share_session(
+    bolt: AsyncApp, listeners: SlackListeners, session: aiohttp.ClientSession | None
+) -> None:
+    """One connection pool for every Web API and response_url call (else one per call)."""
+    bolt.client.session = session
+    listeners.session = session
+
+
+def mount_slack(
+    app: web.Application,
+    settings: Settings,
+    coach: Coach,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> None:
+    """POST /slack/events: slash commands, interactivity and events, signature-checked by Bolt."""
+    bolt, listeners = _build(settings, coach, timeout)
+    app[SLACK_APP] = bolt
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    app.router.add_post("/slack/events", slack_events)
+
+    async def open_session(_: web.Application) -> None:
+        share_session(
+            bolt, listeners, aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+        )
+
+    async def close_session(_: web.Application) -> None:
+        session = bolt.client.session
+        share_session(bolt, listeners, None)
+        if session is not None:
+            await session.close()
+
+    app.on_startup.append(open_session)
+    app.on_cleanup.append(close_session)
+
+
+async def start_socket_mode(settings: Settings, coach: Coach) -> AsyncSocketModeHandler:
+    """Connect to Slack over Socket Mode (SLACK_APP_TOKEN); close the handler when done."""
+    handler = AsyncSocketModeHandler(create_bolt_app(settings, coach), settings.slack_app_token)
+    await handler.connect_async()
+    return handler

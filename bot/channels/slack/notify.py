@@ -1,0 +1,158 @@
+"""Direct messages to recruiters (call scripts, reminders), and the Web API client they use."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack import blocks
+from bot.messages import Reply
+from bot.notify import DeliveryError, Recipient
+from conversation_guides import GuideBook
+
+log = logging.getLogger(__name__)
+
+# The SDKs log whole request bodies at DEBUG, and those carry candidate names and notes.
+# Their loggers stay at INFO or above, whatever the root logger is set to.
+SDK_LOGGERS = ("slack_sdk", "slack_bolt")
+# Errors that mean the user cannot be reached by DM at all (not worth retrying next week).
+GONE_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "account_inactive",
+        "user_disabled",
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "cannot_dm_bot",
+        "user_not_visible",
+        "team_access_not_granted",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "ek_revoked",
+    }
+)
+# How long an answer from Slack may take; a trigger_id is dead after 3 s anyway.
+DEFAULT_TIMEOUT = 10.0
+MAX_RETRY_AFTER = 30
+# Failures of the Web API we expect and handle: Slack's own error answers, HTTP trouble, slowness.
+API_FAILURES: tuple[type[BaseException], ...] = (
+    SlackApiError,
+    aiohttp.ClientError,
+    asyncio.TimeoutError,
+    OSError,
+)
+
+
+def quiet_sdk_loggers() -> None:
+    for name in SDK_LOGGERS:
+        logger = logging.getLogger(name)
+        # Only when nobody chose a level: whoever sets one on purpose keeps it.
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)
+
+
+class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """Waits out a 429's Retry-After, but only a short one: a long wait helps nobody in chat."""
+
+    def __init__(self, max_retry_count: int = 2, max_wait: int = MAX_RETRY_AFTER) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        for name, values in response.headers.items():
+            if name.lower() == "retry-after":
+                try:
+                    return int(values[0]) <= self.max_wait
+                except (ValueError, IndexError):
+                    return False
+        return True
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=1),
+        BoundedRateLimitRetryHandler(),
+    ]
+
+
+def web_client(
+    token: str | None, base_url: str, timeout: float = DEFAULT_TIMEOUT
+) -> AsyncWebClient:
+    """Every Web API call goes to base_url (SLACK_API_URL), with bounded 429 retries."""
+    quiet_sdk_loggers()
+    if not base_url.endswith("/"):
+        base_url += "/"
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,  # type: ignore[arg-type]  # aiohttp takes fractions of seconds
+        retry_handlers=retry_handlers(),
+        logger=logging.getLogger("slack_sdk.web.async_client"),
+    )
+
+
+def error_code(error: BaseException) -> str:
+    """A short reason fit for logs and the store: Slack's error code or the exception type."""
+    if isinstance(error, SlackApiError):
+        response: Any = error.response
+        code = response.get("error") if hasattr(response, "get") else None
+        status = getattr(response, "status_code", None)
+        return str(code or f"http_{status}")
+    return type(error).__name__
+
+
+class SlackNotifier:
+    """`bot.notify.Notifier` for Slack: a DM from the bot to the recruiter."""
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient, guides: GuideBook) -> None:
+        self.client = client
+        self.guides = guides
+
+    @classmethod
+    def from_settings(cls, settings: Any, guides: GuideBook) -> SlackNotifier:
+        return cls(web_client(settings.slack_bot_token, settings.slack_api_url), guides)
+
+    async def send(self, recipient: Recipient, reply: Reply) -> None:
+        language = recipient.language if recipient.language in ("nb", "en") else "en"
+
+        def t(key: str, **values: object) -> str:
+            return self.guides.text(language, key, **values)
+
+        try:
+            # A user id as channel opens (or reuses) the app's DM with that user.
+            await self.client.chat_postMessage(
+                channel=recipient.user,
+                text=blocks.fallback_text(reply.text),
+                blocks=blocks.reply_blocks(reply, t, language),
+            )
+        except API_FAILURES as error:
+            reason = error_code(error)
+            log.warning("slack DM to %s failed: %s", recipient.user, reason)
+            raise DeliveryError(reason, gone=reason in GONE_ERRORS) from None

@@ -1,0 +1,19 @@
+# Sourced by the scripts here: make .venv with the project installed, extras in $1 (optional).
+# Reinstalls only when pyproject.toml changed since the last install of those extras.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+  echo "Feedback Call Coach needs Python 3.11 or newer." >&2
+  exit 1
+}
+extras="${1:-}"
+marker=".venv/.installed${extras:+-$extras}"
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+installed() { [ -f "$1" ] && [ ! pyproject.toml -nt "$1" ]; }
+# An install with the test extras serves the plain coach as well.
+if ! installed "$marker" && ! { [ -z "$extras" ] && installed .venv/.installed-test; }; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+  touch "$marker"
+fi

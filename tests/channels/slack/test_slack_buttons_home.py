@@ -1,0 +1,229 @@
+"""Outcome buttons (once per delivery, message updated), the skip reason, and App Home."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.tables import CallLog, Candidate
+from tests.channels.slack.conftest import USER, Bot, find_button, settle
+from tests.channels.slack.test_slack_modal import CONCRETE, inputs, open_checklist, submit
+from tests.conftest import Clock
+
+
+async def script_message(bot: Bot, candidate: str) -> dict[str, Any]:
+    """Prepare a call through the modal; the DM'd script as Slack would hold it."""
+    view = await open_checklist(bot, candidate)
+    assert await submit(bot, view, CONCRETE) == (200, "")
+    call = (await bot.fake.wait_for("chat.postMessage"))[-1]
+    return {
+        "ts": "1700000000.000100",
+        "channel": f"D{USER}",
+        "text": call.params["text"],
+        "blocks": call.params["blocks"],
+    }
+
+
+def click(bot: Bot, message: dict[str, Any], command: str, **kw: Any) -> dict[str, Any]:
+    button, block_id = find_button(message["blocks"], command)
+    container = {
+        "type": "message",
+        "message_ts": message["ts"],
+        "channel_id": message["channel"],
+        "is_ephemeral": False,
+    }
+    return bot.slack.block_action(
+        {"action_id": button["action_id"], "value": button["value"]},
+        block_id,
+        container,
+        message=message,
+        response_url=bot.fake.response_url("button"),
+        **kw,
+    )
+
+
+async def logs(bot: Bot, candidate: str) -> list[CallLog]:
+    async with bot.sessions() as session:
+        row = await session.scalar(select(Candidate).where(Candidate.public_id == candidate))
+        assert row is not None
+        return list(
+            (await session.scalars(select(CallLog).where(CallLog.candidate_id == row.id))).all()
+        )
+
+
+async def test_called_button_logs_once_and_updates_the_message(bot: Bot) -> None:
+    candidate = await bot.add("Kari Nordmann")
+    message = await script_message(bot, candidate)
+    payload = click(bot, message, f"log {candidate} called", action_ts="1700000001.000200")
+    assert await bot.slack.interact(payload) == (200, "")
+    update = (await bot.fake.wait_for("chat.update"))[0].params
+    assert (update["channel"], update["ts"]) == (message["channel"], message["ts"])
+    shown = json.dumps(update["blocks"], ensure_ascii=False)
+    assert "Logged: Kari Nordmann – called" in shown
+    # The buttons that were clicked are gone; the script is still there.
+    assert f"log {candidate} called" not in shown
+    assert "Your call script for Kari Nordmann" in shown
+
+    # Slack delivers the same click again.
+    assert await bot.slack.interact(payload, headers={"X-Slack-Retry-Num": "1"}) == (200, "")
+    await settle()
+    assert [log.outcome for log in await logs(bot, candidate)] == ["called"]
+    assert len(bot.fake.called("chat.update")) == 1
+
+
+async def test_two_clicks_on_no_answer_are_two_attempts(bot: Bot) -> None:
+    candidate = await bot.add("Kari Nordmann")
+    message = await script_message(bot, candidate)
+    for stamp in ("1700000001.000200", "1700000002.000300"):
+        await bot.slack.interact(click(bot, message, f"log {candidate} no-answer", action_ts=stamp))
+        await settle()
+    assert [log.outcome for log in await logs(bot, candidate)] == ["no-answer", "no-answer"]
+    last = bot.fake.called("chat.update")[-1].params
+    assert "try 2" in json.dumps(last["blocks"])
+
+
+async def test_skipped_asks_for_the_reason_in_a_modal(bot: Bot) -> None:
+    candidate = await bot.add("Kari Nordmann")
+    message = await script_message(bot, candidate)
+    opened = len(bot.fake.called("views.open"))
+    await bot.slack.interact(click(bot, message, f"log {candidate} skipped"))
+    view = (await bot.fake.wait_for("views.open", opened + 1))[-1].params["view"]
+    assert view["callback_id"] == "skip_reason"
+    assert await logs(bot, candidate) == []
+
+    payload = bot.slack.view_submission(view, inputs({"reason": "She got another offer here."}))
+    status, body = await bot.slack.interact(payload)
+    assert status == 200
+    response = json.loads(body)
+    assert response["response_action"] == "update"
+    assert "Logged: Kari Nordmann – skipped" in json.dumps(response["view"], ensure_ascii=False)
+    (log,) = await logs(bot, candidate)
+    assert (log.outcome, log.note) == ("skipped", "She got another offer here.")
+
+
+async def test_outcome_button_on_an_ephemeral_list_answers_beside_it(bot: Bot) -> None:
+    candidate = await bot.add("Kari Nordmann")
+    listing = await bot.say("list")
+    button, block_id = find_button(listing["blocks"], f"log {candidate} declined")
+    before = len(bot.fake.responses)
+    payload = bot.slack.block_action(
+        {"action_id": button["action_id"], "value": button["value"]},
+        block_id,
+        {"type": "message", "is_ephemeral": True, "message_ts": "1.2", "channel_id": "C1"},
+        response_url=bot.fake.response_url("list"),
+    )
+    await bot.slack.interact(payload)
+    answer = (await bot.fake.wait_responses(before + 1))[before]
+    assert "Logged: Kari Nordmann – did not want feedback" in answer["text"]
+    assert not bot.fake.called("chat.update")
+
+
+async def home(bot: Bot) -> dict[str, Any]:
+    published = len(bot.fake.called("views.publish"))
+    assert await bot.slack.event({"type": "app_home_opened", "user": USER, "tab": "home"}) == (
+        200,
+        "",
+    )
+    call = (await bot.fake.wait_for("views.publish", published + 1))[-1]
+    assert call.params["user_id"] == USER
+    return call.params["view"]
+
+
+async def test_app_home_lists_pending_candidates_oldest_first(bot: Bot, clock: Clock) -> None:
+    first = await bot.add("Kari Nordmann")
+    clock.advance(days=1)
+    second = await bot.add("Ola Nordmann", "Nurse")
+    clock.advance(days=1)
+    done = await bot.add("Per Hansen", "Driver")
+    await bot.say(f"log {done} called")
+
+    view = await home(bot)
+    assert view["type"] == "home"
+    shown = json.dumps(view["blocks"], ensure_ascii=False)
+    assert "Waiting for a call (2)" in shown
+    assert shown.index("Kari Nordmann") < shown.index("Ola Nordmann")
+    assert "Per Hansen" not in shown
+    for candidate in (first, second):
+        find_button(view["blocks"], f"start {candidate}")
+        find_button(view["blocks"], f"log {candidate} called")
+    assert "coach_add" in shown
+
+
+async def test_app_home_add_candidate_modal(bot: Bot) -> None:
+    view = await home(bot)
+    add = next(
+        element
+        for block in view["blocks"]
+        for element in block.get("elements", [])
+        if element.get("action_id") == "coach_add"
+    )
+    payload = bot.slack.block_action(
+        {"action_id": "coach_add", "value": add["value"]},
+        "home_add",
+        {"type": "view", "view_id": "VHOME"},
+    )
+    await bot.slack.interact(payload)
+    modal = (await bot.fake.wait_for("views.open"))[-1].params["view"]
+    assert modal["callback_id"] == "add_candidate"
+
+    bad = {"name": {"answer": {"type": "plain_text_input", "value": "Kari | Nordmann"}}}
+    bad["position"] = {"answer": {"type": "plain_text_input", "value": "Nurse"}}
+    status, body = await bot.slack.interact(bot.slack.view_submission(modal, bad))
+    assert status == 200
+    assert json.loads(body)["response_action"] == "errors"
+    assert "name" in json.loads(body)["errors"]
+
+    values: dict[str, Any] = inputs({"name": "Ola Nordmann", "position": "Team lead"})
+    values["internal"] = {
+        "internal": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}
+    }
+    published = len(bot.fake.called("views.publish"))
+    assert await bot.slack.interact(bot.slack.view_submission(modal, values)) == (200, "")
+    refreshed = (await bot.fake.wait_for("views.publish", published + 1))[-1].params["view"]
+    shown = json.dumps(refreshed["blocks"], ensure_ascii=False)
+    assert "Added Ola Nordmann" in shown and "internal applicant" in shown
+    async with bot.sessions() as session:
+        candidate = await session.scalar(select(Candidate))
+    assert candidate is not None
+    assert (candidate.name, candidate.internal) == ("Ola Nordmann", True)
+
+
+async def test_app_home_log_button_redraws_home(bot: Bot) -> None:
+    candidate = await bot.add("Kari Nordmann")
+    view = await home(bot)
+    button, block_id = find_button(view["blocks"], f"log {candidate} called")
+    published = len(bot.fake.called("views.publish"))
+    payload = bot.slack.block_action(
+        {"action_id": button["action_id"], "value": button["value"]},
+        block_id,
+        {"type": "view", "view_id": "VHOME"},
+    )
+    await bot.slack.interact(payload)
+    refreshed = (await bot.fake.wait_for("views.publish", published + 1))[-1].params["view"]
+    shown = json.dumps(refreshed["blocks"], ensure_ascii=False)
+    assert "Logged: Kari Nordmann – called" in shown
+    assert f"log {candidate} called" not in shown
+    assert [log.outcome for log in await logs(bot, candidate)] == ["called"]
+
+
+async def test_app_home_prepare_button_opens_the_checklist(bot: Bot) -> None:
+    candidate = await bot.add("Kari Nordmann")
+    view = await home(bot)
+    button, block_id = find_button(view["blocks"], f"start {candidate}")
+    payload = bot.slack.block_action(
+        {"action_id": button["action_id"], "value": button["value"]},
+        block_id,
+        {"type": "view", "view_id": "VHOME"},
+    )
+    await bot.slack.interact(payload)
+    update = (await bot.fake.wait_for("views.update"))[-1].params["view"]
+    assert update["callback_id"] == "checklist"
+
+
+async def test_messages_tab_does_not_publish_home(bot: Bot) -> None:
+    await bot.say("help")
+    await bot.slack.event({"type": "app_home_opened", "user": USER, "tab": "messages"})
+    await settle()
+    assert not bot.fake.called("views.publish")

@@ -1,0 +1,138 @@
+"""/feedback-call with every command of the grammar, over signed HTTP against a local Slack."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.channels.slack.listeners import language_from_locale
+from storage.tables import Candidate, ProcessedEvent, Recruiter
+from tests.channels.slack.conftest import TEAM, USER, Bot
+from tests.conftest import Clock
+
+# (what the recruiter types after /feedback-call, what the ephemeral answer must contain)
+CONVERSATION_EN = [
+    ("", "I help you give rejected candidates"),
+    ("help", "Nobody is waiting for a call from you"),
+    ("add Ola Nordmann | Nurse", "Added Ola Nordmann"),
+    ("list", "Your candidates (1), oldest first"),
+    ("log Ola no-answer", "Logged: no answer from Ola Nordmann (try 1)"),
+    ("log Ola skipped", "Please say why you skip this call"),
+    ("log Ola called", "Logged: Ola Nordmann – called"),
+    ("log Ola declined", "already logged as called"),
+    ("report", "Nurse: 1 called, 0 declined, 0 skipped, 0 waiting – 100% of 1 reached"),
+    ("report Nurse", "Nurse: 1 called"),
+    ("remind fri 14:30", "every Friday at 14:30 (Europe/Oslo)"),
+    ("remind off", "Weekly reminders are off"),
+    ("frobnicate", "I don't know the command “frobnicate”"),
+    ("add just a name", "Try: add Kari Nordmann | Sales manager"),
+    ("log Ola", "What happened?"),
+    ("remind mon 25:00", "Give the time as HH:MM"),
+]
+
+CONVERSATION_NB = [
+    ("help", "Jeg hjelper deg"),
+    ("add Kari Nordmann | Lønnskonsulent", "Kari Nordmann"),
+    ("list", "Kari Nordmann"),
+    ("log Kari ringt", "Kari Nordmann"),
+]
+
+
+async def test_every_command_answers_ephemerally_in_english(bot: Bot) -> None:
+    for said, expected in CONVERSATION_EN:
+        answer = await bot.say(said)
+        assert expected in answer["text"], (said, answer["text"])
+        # The same words are in the blocks Slack shows.
+        assert expected.split("“")[0] in str(answer["blocks"]), said
+
+
+async def test_norwegian_locale_answers_in_norwegian_and_is_cached(bot: Bot) -> None:
+    bot.fake.user(USER, locale="nb-NO", tz="Europe/Oslo")
+    answers = [await bot.say(said) for said, _ in CONVERSATION_NB]
+    for (said, expected), answer in zip(CONVERSATION_NB, answers, strict=True):
+        assert expected in answer["text"], (said, answer["text"])
+    assert "Jeg hjelper deg" in answers[0]["text"]
+    assert "Ført opp: Kari Nordmann" in answers[-1]["text"]
+    # users.info once: the language is remembered in the store, not asked again.
+    assert len(bot.fake.called("users.info")) == 1
+    assert bot.fake.called("users.info")[0].params["include_locale"] in ("1", "true", "True")
+    async with bot.sessions() as session:
+        recruiter = await session.scalar(select(Recruiter).where(Recruiter.external_id == USER))
+    assert recruiter is not None
+    assert (recruiter.language, recruiter.timezone) == ("nb", "Europe/Oslo")
+    assert recruiter.language_checked_at is not None
+
+
+async def test_cached_language_is_checked_again_after_a_week(bot: Bot, clock: Clock) -> None:
+    bot.fake.user(USER, locale="en-GB", tz="Europe/London")
+    assert "I help you" in (await bot.say("help"))["text"]
+    bot.fake.user(USER, locale="no-NO", tz="Europe/Oslo")
+    clock.advance(days=3)
+    assert "I help you" in (await bot.say("help"))["text"]
+    clock.advance(days=5)
+    assert "Jeg hjelper deg" in (await bot.say("help"))["text"]
+    assert len(bot.fake.called("users.info")) == 2
+
+
+def test_locales() -> None:
+    assert language_from_locale("nb-NO") == "nb"
+    assert language_from_locale("no-NO") == "nb"
+    assert language_from_locale("nn_NO") == "nb"
+    assert language_from_locale("en-US") == "en"
+    assert language_from_locale("de-DE") == "en"
+    assert language_from_locale(None) is None
+
+
+async def test_users_info_failure_falls_back_to_the_default_language(bot: Bot) -> None:
+    bot.fake.plan("users.info", status=500, body={"ok": False, "error": "internal_error"})
+    answer = await bot.say("help")
+    assert "I help you" in answer["text"]
+    # Not remembered as checked: the next command asks Slack again.
+    await bot.say("help")
+    assert len(bot.fake.called("users.info")) == 2
+
+
+async def test_recruiters_are_told_apart_by_team_and_user(bot: Bot) -> None:
+    await bot.add("Ola Nordmann", user="U0ONE")
+    answer = await bot.say("list", user="U0TWO")
+    assert "Ola Nordmann" not in answer["text"]
+    assert "no candidates yet" in answer["text"]
+    async with bot.sessions() as session:
+        owners = (await session.scalars(select(Recruiter.external_id))).all()
+    assert sorted(owners) == ["U0ONE", "U0TWO"]
+
+
+async def test_a_repeated_add_delivery_adds_once(bot: Bot) -> None:
+    body = bot.slack.command_body("add Ola Nordmann | Nurse", trigger_id="trigger-same")
+    first = await bot.slack.post(body, "application/x-www-form-urlencoded")
+    await bot.fake.wait_responses(1)
+    again = await bot.slack.post(
+        body, "application/x-www-form-urlencoded", headers={"X-Slack-Retry-Num": "1"}
+    )
+    assert first == again == (200, "")
+    answers = await bot.fake.wait_responses(2)
+    assert "already recorded" in answers[1]["text"]
+    async with bot.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Candidate)) == 1
+
+
+async def test_read_only_commands_leave_no_delivery_keys(bot: Bot) -> None:
+    for said in ("list", "help", "report"):
+        await bot.say(said)
+    async with bot.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+    await bot.say("add Ola Nordmann | Nurse")
+    async with bot.sessions() as session:
+        keys = (await session.scalars(select(ProcessedEvent.key))).all()
+    assert len(keys) == 1 and keys[0].startswith(f"slack:command:{TEAM}:")
+
+
+async def test_long_lists_stay_within_slack_limits(bot: Bot) -> None:
+    for number in range(60):
+        await bot.say(f"add Person {number:02d} | Nurse")
+    answer = await bot.say("list")
+    assert len(answer["blocks"]) <= 50
+    shown = str(answer["blocks"])
+    assert "Person 00" in shown and "Person 59" in shown
+    assert all(len(b["text"]["text"]) <= 3000 for b in answer["blocks"] if b["type"] == "section")
+    # Not every candidate fits as a button row; the last block says how many more there are.
+    assert "and" in str(answer["blocks"][-1]) and "more" in str(answer["blocks"][-1])
