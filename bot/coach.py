@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import commands, privacy
+from bot import commands, privacy, reminders
 from bot.concreteness import assess
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.settings import Settings
@@ -86,6 +86,7 @@ class Coach:
             "log": self._log,
             "report": self._report,
             "remind": self._remind,
+            "snooze": lambda ctx, command: reminders.snooze(self, ctx, command),
         }
         self._handlers.update(privacy.Privacy(self).handlers())
 
@@ -422,6 +423,10 @@ class Coach:
             recruiter.language = who.language
         if who.timezone and who.timezone != recruiter.timezone and _valid_zone(who.timezone):
             recruiter.timezone = who.timezone
+        if recruiter.unreachable_at is not None:
+            # They wrote to us, so they are back: weekly reminders may reach them again.
+            recruiter.unreachable_at = None
+            recruiter.unreachable_reason = None
         language = recruiter.language or self.settings.coach_language
         return Context(session, who, recruiter, language, now)
 

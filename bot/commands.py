@@ -88,6 +88,11 @@ class Remind(BaseModel):
     at: time | None = None
 
 
+class Snooze(BaseModel):
+    kind: Literal["snooze"] = "snooze"
+    until: Literal["tomorrow", "week"]
+
+
 class Consent(BaseModel):
     kind: Literal["consent"] = "consent"
     candidate: _CANDIDATE
@@ -109,7 +114,18 @@ class Erase(BaseModel):
 
 
 Command = Annotated[
-    Help | Add | ListCandidates | Start | Log | Report | Remind | Consent | Pool | Export | Erase,
+    Help
+    | Add
+    | ListCandidates
+    | Start
+    | Log
+    | Report
+    | Remind
+    | Snooze
+    | Consent
+    | Pool
+    | Export
+    | Erase,
     Field(discriminator="kind"),
 ]
 _COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
@@ -231,6 +247,23 @@ def _remind(rest: str) -> Command:
     return Remind(weekday=WEEKDAYS[words[0]], at=at)
 
 
+SNOOZE_WORDS: dict[str, Literal["tomorrow", "week"]] = {
+    "tomorrow": "tomorrow",
+    "imorgen": "tomorrow",
+    "i morgen": "tomorrow",
+    "week": "week",
+    "uke": "week",
+    "en uke": "week",
+}
+
+
+def _snooze(rest: str) -> Command:
+    until = SNOOZE_WORDS.get(rest.casefold())
+    if until is None:
+        raise _Malformed()
+    return Snooze(until=until)
+
+
 def _consent(rest: str) -> Command:
     words = rest.split(" ") if rest else []
     withdraw = len(words) > 1 and words[-1].casefold() in ("withdraw", "trekk")
@@ -249,9 +282,11 @@ _BUILDERS = {
     "log": _log,
     "report": _report,
     "remind": _remind,
+    "snooze": _snooze,
+    "utsett": _snooze,
     "consent": _consent,
     "pool": _no_args("pool"),
     "export": _one_candidate("export"),
     "erase": _one_candidate("erase"),
 }
-_ALIASES = {"hjelp": "help"}
+_ALIASES = {"hjelp": "help", "utsett": "snooze"}

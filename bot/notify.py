@@ -21,12 +21,18 @@ class Recipient(BaseModel):
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered. `gone`: the platform says the user is unreachable."""
+    """A message could not be delivered. `gone`: the platform says the user is unreachable.
 
-    def __init__(self, reason: str, *, gone: bool = False) -> None:
+    `retry_after`: the platform is rate limiting and said when to try again (seconds).
+    """
+
+    def __init__(
+        self, reason: str, *, gone: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.gone = gone
+        self.retry_after = retry_after
 
 
 class Notifier(Protocol):

@@ -7,7 +7,7 @@ import logging
 
 from aiohttp import web
 
-from bot import retention
+from bot import reminders, retention
 from bot.coach import Coach
 from bot.settings import Settings
 
@@ -43,6 +43,8 @@ async def serve(settings: Settings, port: int | None = None) -> int:
 
     coach, engine = await build_coach(settings)
     app = build_app(settings, coach)
+    # Weekly reminders, sent by whichever server gets there first (claims keep them single).
+    app.cleanup_ctx.append(reminders.background(coach))
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=port or settings.port)

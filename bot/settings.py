@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     coach_retention_days: int = Field(183, ge=1, validation_alias="COACH_RETENTION_DAYS")
     coach_talent_pool_months: int = Field(12, ge=1, validation_alias="COACH_TALENT_POOL_MONTHS")
     coach_call_deadline_days: int = Field(5, ge=1, validation_alias="COACH_CALL_DEADLINE_DAYS")
+    # Seconds between two reminder DMs on one platform, to stay under its rate limits.
+    coach_reminder_pace_seconds: float = Field(
+        0.2, ge=0, le=60, validation_alias="COACH_REMINDER_PACE_SECONDS"
+    )
 
     @property
     def admins(self) -> frozenset[str]:

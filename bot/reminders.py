@@ -1,0 +1,507 @@
+"""Weekly reminder DMs: who is due, what the message says, and sending each exactly once.
+
+Platform-neutral: a reminder is a `Reply` handed to a `Notifier` per platform. Exactly once
+across any number of processes comes from `reminder_deliveries`: a row per recruiter and
+period is claimed in its own transaction before the send, and a claim whose process died
+is taken over after a lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import os
+import socket
+import time as walltime
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.messages import Button, Card, Reply
+from bot.notify import DeliveryError, Notifier, Recipient
+from storage import reminders as store
+
+if TYPE_CHECKING:
+    from bot import commands
+    from bot.coach import Coach, Context
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A claim older than this is taken to belong to a process that died before sending.
+# It must outlast one send including its rate-limit waits (RATE_LIMIT_RETRIES * MAX_RETRY_AFTER).
+LEASE = timedelta(minutes=10)
+# Transient failures (5xx, timeouts) are retried on later runs, after the lease, this often.
+MAX_ATTEMPTS = 3
+RATE_LIMIT_RETRIES = 3
+MAX_RETRY_AFTER = 120.0
+# A chat message holds only so many blocks; the rest are one `list` away.
+MAX_CARDS = 10
+MAX_LINES = 30
+# How long after its slot a weekly reminder that has not gone out is still sent.
+CATCH_UP = timedelta(hours=24)
+OPEN, CLOSED = "open", "closed"
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+# -- when ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str | None) -> ZoneInfo:
+    """The recruiter's zone; an unknown name falls back to UTC rather than losing the reminder."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def week_period(now: datetime, tz: ZoneInfo) -> str:
+    """The ISO week it is now where the recruiter is, e.g. "2026-W48"."""
+    year, week, _ = now.astimezone(tz).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weekly_slot(now: datetime, tz: ZoneInfo, weekday: int, at: time) -> datetime:
+    """This ISO week's slot (local weekday and time) as a UTC instant.
+
+    A wall time skipped by a DST change (02:30 on the last Sunday of March in Oslo) maps to
+    the instant an hour later; a repeated one (October) to its first occurrence.
+    """
+    local = now.astimezone(tz)
+    day = local.date() - timedelta(days=local.weekday() - weekday)
+    # Aware datetimes sharing a tzinfo compare by wall time, so compare in UTC only.
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def snooze_period(until: datetime) -> str:
+    """Each snooze is its own period, so it comes back exactly once."""
+    return "snooze-" + until.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Monday-to-Friday days after `start`, up to and including `end`."""
+    if end <= start:
+        return 0
+    weeks, rest = divmod((end - start).days, 7)
+    extra = sum(1 for n in range(1, rest + 1) if (start + timedelta(days=n)).weekday() < 5)
+    return weeks * 5 + extra
+
+
+def due_period(
+    target: store.Target,
+    now: datetime,
+    everyone: bool,
+    recorded: Callable[[str], str | None],
+) -> str | None:
+    """The period to send now, if any. `recorded(period)`: None, OPEN or CLOSED (see `plan`).
+
+    The weekly reminder is owed from the slot for CATCH_UP (a server that was down catches
+    up, but nobody gets Monday's reminder on Sunday night); a claim or a failure already
+    recorded stays owed until it is sent. A snooze holds everything back until it ends; then
+    this week's reminder goes out if it has not yet, else the snoozed one, once.
+    `everyone` ignores the slot, not the snooze.
+    """
+    snoozed = target.snoozed_until
+    if snoozed is not None and now < snoozed:
+        return None
+    tz = zone(target.timezone)
+    week = week_period(now, tz)
+    state = recorded(week)
+    if state == OPEN:
+        return week
+    if state is None:
+        slot = weekly_slot(now, tz, target.weekday, target.at)
+        # A recruiter who joined after this week's slot is first reminded next week.
+        if everyone or target.created_at <= slot <= now < slot + CATCH_UP:
+            return week
+    if snoozed is not None:
+        period = snooze_period(snoozed)
+        state = recorded(period)
+        if state == OPEN or (state is None and now < snoozed + CATCH_UP):
+            return period
+    return None
+
+
+# -- what ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One reminder that is due: to whom, for which period, about whom.
+
+    The message itself is built just before it is sent (`build`): holding ten thousand
+    built messages at once costs more in memory and garbage collection than building them.
+    """
+
+    recruiter_id: int
+    period: str
+    recipient: Recipient
+    target: store.Target
+    waiting: Sequence[store.Pending]
+    now: datetime
+
+    def build(self, coach: Coach) -> Reply:
+        reply = build_reminder(coach, self.target, self.waiting, self.now)
+        assert reply is not None, "planned only with someone waiting"
+        return reply
+
+
+def build_reminder(
+    coach: Coach, target: store.Target, waiting: Sequence[store.Pending], now: datetime
+) -> Reply | None:
+    """The reminder: overdue candidates first, then oldest rejection first. None if nobody waits."""
+    if not waiting:
+        return None
+    language = target.language if target.language in ("nb", "en") else None
+    language = language or coach.settings.coach_language
+    deadline = target.call_deadline_days or coach.settings.coach_call_deadline_days
+    tz = zone(target.timezone)
+    today = now.astimezone(tz).date()
+    rows = []
+    for candidate in waiting:
+        rejected = candidate.rejected_at.astimezone(tz).date()
+        overdue = working_days_between(rejected, today) > deadline
+        rows.append((candidate, max(0, (today - rejected).days), overdue))
+    # Stable: within each group the store's order (oldest rejection first) is kept.
+    rows.sort(key=lambda row: not row[2])
+    overdue_count = sum(1 for row in rows if row[2])
+
+    # The templates of GuideBook.text, looked up once: thousands of messages are built at once.
+    templates = coach.guides.messages[language].messages
+
+    def t(key: str, **values: object) -> str:
+        return templates[key].format(**values)
+
+    prepare, called, no_answer = t("button_prepare"), t("button_called"), t("button_no_answer")
+    lines: list[str] = []
+    cards: list[Card] = []
+    for candidate, days, overdue in rows:
+        values: dict[str, object] = {
+            "name": candidate.name,
+            "id": candidate.public_id,
+            "position": candidate.position,
+            "days": days,
+            "deadline": deadline,
+        }
+        suffix = "_overdue" if overdue else ""
+        if len(lines) < MAX_LINES:
+            lines.append(t("reminder_line" + suffix, **values))
+        if len(cards) < MAX_CARDS:
+            ref = candidate.public_id
+            cards.append(
+                Card(
+                    title=f"{candidate.name} ({ref})",
+                    lines=[t("reminder_card" + suffix, **values)],
+                    buttons=[
+                        Button(label=prepare, command=f"start {ref}", style="primary"),
+                        Button(label=called, command=f"log {ref} called"),
+                        Button(label=no_answer, command=f"log {ref} no-answer"),
+                    ],
+                )
+            )
+    if len(rows) > len(lines):
+        lines.append(t("reminder_more", count=len(rows) - len(lines)))
+    cards.append(
+        Card(
+            title=t("reminder_snooze_title"),
+            buttons=[
+                Button(label=t("button_snooze_tomorrow"), command="snooze tomorrow"),
+                Button(label=t("button_snooze_week"), command="snooze week"),
+            ],
+        )
+    )
+    if overdue_count:
+        header = t("reminder_header_overdue", count=len(rows), overdue=overdue_count)
+    else:
+        header = t("reminder_header", count=len(rows))
+    return Reply(text=header + "\n" + "\n".join(lines), cards=cards)
+
+
+async def plan(coach: Coach, now: datetime, *, everyone: bool = False) -> list[Planned]:
+    """Who is due now and who is waiting for them: three queries, however many recruiters."""
+    async with coach.sessions() as session:
+        targets = await store.targets(session)
+        periods = {week_period(now, zone(t.timezone)) for t in targets}
+        periods |= {snooze_period(t.snoozed_until) for t in targets if t.snoozed_until}
+        ids = [t.recruiter_id for t in targets]
+        recorded = store.periods_of(await store.deliveries(session, ids, periods))
+
+        due: list[tuple[store.Target, str]] = []
+        for target in targets:
+
+            def state(period: str, rid: int = target.recruiter_id) -> str | None:
+                row = recorded.get((rid, period))
+                if row is None:
+                    return None
+                return OPEN if row.open(now, LEASE, MAX_ATTEMPTS) else CLOSED
+
+            period = due_period(target, now, everyone, state)
+            if period is not None:
+                due.append((target, period))
+        waiting = await store.pending(session, [target.recruiter_id for target, _ in due])
+
+    planned = []
+    for target, period in due:
+        candidates = waiting[target.recruiter_id]
+        if not candidates:  # called between the two queries
+            continue
+        recipient = Recipient(
+            platform=target.platform,
+            workspace=target.workspace,
+            user=target.user,
+            language=target.language or coach.settings.coach_language,
+            conversation_reference=target.conversation_reference,
+        )
+        planned.append(
+            Planned(target.recruiter_id, period, recipient, target, tuple(candidates), now)
+        )
+    return planned
+
+
+# -- the snooze buttons ----------------------------------------------------------------------
+
+
+async def snooze(coach: Coach, ctx: Context, command: commands.Command) -> list[Reply]:
+    """`snooze tomorrow|week`: the reminder comes back then, at the recruiter's usual time."""
+    assert command.kind == "snooze"
+    recruiter = ctx.recruiter
+    tz = zone(recruiter.timezone)
+    day = ctx.now.astimezone(tz).date() + timedelta(days=1 if command.until == "tomorrow" else 7)
+    at = recruiter.reminder_time or time(9, 0)
+    recruiter.snoozed_until = datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+    text = coach.t(
+        ctx.language,
+        "snoozed",
+        day=coach.t(ctx.language, f"day_{WEEKDAY_KEYS[day.weekday()]}"),
+        date=day.strftime("%d.%m."),
+        time=at.strftime("%H:%M"),
+        timezone=recruiter.timezone,
+    )
+    return [Reply(text=text)]
+
+
+# -- sending ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    due: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    # Of the failed: the platform said the user is gone; they are marked unreachable.
+    gone: int = 0
+
+
+def default_worker() -> str:
+    """Who holds a claim: enough to find the process in the logs."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def run_batch(
+    coach: Coach,
+    notifiers: Mapping[str, Notifier],
+    *,
+    everyone: bool = False,
+    worker: str | None = None,
+    pace: float | None = None,
+    sleep: Sleep = asyncio.sleep,
+    lease: timedelta = LEASE,
+) -> Summary:
+    """Send every reminder that is due now, each platform paced on its own; log a summary."""
+    worker = worker or default_worker()
+    pace = coach.settings.coach_reminder_pace_seconds if pace is None else pace
+    planned = await plan(coach, coach.clock(), everyone=everyone)
+    summary = Summary(due=len(planned))
+    queues: dict[str, list[Planned]] = defaultdict(list)
+    for item in planned:
+        if item.recipient.platform in notifiers:
+            queues[item.recipient.platform].append(item)
+        else:
+            summary.skipped += 1
+    async with asyncio.TaskGroup() as group:
+        for platform, items in queues.items():
+            group.create_task(
+                _send_all(coach, notifiers[platform], items, summary, worker, pace, sleep, lease)
+            )
+    log.info(
+        "reminders: due=%d sent=%d skipped=%d failed=%d (gone=%d)",
+        summary.due,
+        summary.sent,
+        summary.skipped,
+        summary.failed,
+        summary.gone,
+    )
+    return summary
+
+
+async def _send_all(
+    coach: Coach,
+    notifier: Notifier,
+    items: Sequence[Planned],
+    summary: Summary,
+    worker: str,
+    pace: float,
+    sleep: Sleep,
+    lease: timedelta,
+) -> None:
+    """One platform's queue, one DM at a time: one recruiter's failure never stops the rest."""
+    sent_any = False
+    for item in items:
+        async with coach.sessions.begin() as session:
+            claimed = await store.claim(
+                session, item.recruiter_id, item.period, worker, coach.clock(), lease, MAX_ATTEMPTS
+            )
+        if not claimed:
+            summary.skipped += 1
+            continue
+        if sent_any and pace > 0:
+            await sleep(pace)
+        sent_any = True
+        error = await _send(notifier, item.recipient, item.build(coach), sleep)
+        async with coach.sessions.begin() as session:
+            now = coach.clock()
+            if error is None:
+                snoozed = item.target.snoozed_until is not None
+                kept = await store.mark_sent(
+                    session, item.recruiter_id, item.period, worker, now, snoozed
+                )
+                if not kept:
+                    log.warning(
+                        "reminder %s/%s: claim expired during send", item.recruiter_id, item.period
+                    )
+                summary.sent += 1
+                continue
+            await store.mark_failed(
+                session, item.recruiter_id, item.period, worker, now, error.reason, error.gone
+            )
+        summary.failed += 1
+        summary.gone += int(error.gone)
+        # The recruiter's internal id only: no names in logs.
+        log.warning(
+            "reminder %s/%s not delivered: %s", item.recruiter_id, item.period, error.reason[:200]
+        )
+
+
+async def _send(
+    notifier: Notifier, recipient: Recipient, reply: Reply, sleep: Sleep
+) -> DeliveryError | None:
+    """Send once, waiting out rate limits the notifier surfaces; None when it got through."""
+    for attempt in range(RATE_LIMIT_RETRIES + 1):
+        try:
+            await notifier.send(recipient, reply)
+            return None
+        except DeliveryError as error:
+            if error.gone or error.retry_after is None or attempt == RATE_LIMIT_RETRIES:
+                return error
+            await sleep(min(max(error.retry_after, 0.0), MAX_RETRY_AFTER))
+        except Exception as error:
+            # A network error the notifier did not wrap: the type only, it may quote the message.
+            return DeliveryError(type(error).__name__)
+    raise AssertionError("unreachable")
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def build_notifiers(coach: Coach) -> dict[str, Notifier]:
+    """A notifier for each configured platform, imported lazily: a channel not built is no error."""
+    settings = coach.settings
+    notifiers: dict[str, Notifier] = {}
+    if settings.slack_bot_token:
+        try:
+            from bot.channels.slack.notify import SlackNotifier
+        except ImportError:
+            log.warning("reminders: Slack is configured but has no notifier in this build")
+        else:
+            notifiers["slack"] = SlackNotifier.from_settings(settings, coach.guides)
+    try:
+        from bot.channels.teams.notify import TeamsNotifier  # type: ignore[import-not-found]
+    except ImportError:
+        log.debug("reminders: no Teams notifier in this build")
+    else:
+        notifiers["teams"] = TeamsNotifier(settings, coach)
+    return notifiers
+
+
+async def close_notifiers(notifiers: Mapping[str, Notifier]) -> None:
+    """Close what the notifiers hold open (HTTP sessions), whatever each calls it."""
+    for notifier in notifiers.values():
+        close: Any = getattr(notifier, "aclose", None) or getattr(notifier, "close", None)
+        if close is None:
+            continue
+        result = close()
+        if inspect.isawaitable(result):
+            await result
+
+
+async def run_once(
+    settings: Settings,
+    everyone: bool = False,
+    notifiers: Mapping[str, Notifier] | None = None,
+) -> int:
+    """`python app.py remind [--now]`: send what is due, then exit (0, or 1: database down)."""
+    from app import build_coach
+    from bot.coach import DATABASE_ERRORS
+
+    engine = None
+    active: Mapping[str, Notifier] = {}
+    try:
+        coach, engine = await build_coach(settings)
+        active = build_notifiers(coach) if notifiers is None else notifiers
+        await run_batch(coach, active, everyone=everyone)
+    except DATABASE_ERRORS as error:
+        log.error("reminders: database unavailable: %s", type(error).__name__)
+        return 1
+    finally:
+        if notifiers is None:
+            await close_notifiers(active)
+        if engine is not None:
+            await engine.dispose()
+    return 0
+
+
+async def reminder_loop(
+    coach: Coach,
+    notifiers: Mapping[str, Notifier],
+    *,
+    interval: float = 60.0,
+    sleep: Sleep = asyncio.sleep,
+) -> None:
+    """For `serve`: a run at the start of every minute until cancelled."""
+    while True:
+        try:
+            await run_batch(coach, notifiers, sleep=sleep)
+        except Exception as error:
+            # Type only: a database error's text can quote candidate data.
+            log.error("reminders: run failed: %s", type(error).__name__)
+        await sleep(interval - walltime.time() % interval)
+
+
+def background(
+    coach: Coach, notifiers: Mapping[str, Notifier] | None = None
+) -> Callable[[Any], AsyncIterator[None]]:
+    """An aiohttp cleanup context running `reminder_loop` while the server is up."""
+
+    async def context(app: Any) -> AsyncIterator[None]:
+        owned = notifiers is None
+        active = build_notifiers(coach) if notifiers is None else notifiers
+        task = asyncio.create_task(reminder_loop(coach, active))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if owned:
+            await close_notifiers(active)
+
+    return context

@@ -1,0 +1,300 @@
+"""Queries for the weekly reminders. Each takes a session and never commits on its own.
+
+Finding who is due and what to tell them takes a fixed number of queries however many
+recruiters there are: id lists travel as one parameter (a PostgreSQL array, a JSON text
+on SQLite), never as one placeholder per id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import Candidate, Position, Recruiter, ReminderDelivery, Workspace
+
+CLAIMED, SENT, FAILED, GONE = "claimed", "sent", "failed", "gone"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A recruiter who wants reminders, can be reached, and has someone waiting for a call."""
+
+    recruiter_id: int
+    platform: str
+    workspace: str
+    user: str
+    language: str | None
+    timezone: str
+    weekday: int
+    at: time
+    snoozed_until: datetime | None
+    created_at: datetime
+    conversation_reference: dict[str, Any] | None
+    call_deadline_days: int | None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A candidate still waiting for the call, as the reminder shows them."""
+
+    recruiter_id: int
+    public_id: str
+    name: str
+    position: str
+    internal: bool
+    rejected_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Delivery:
+    recruiter_id: int
+    period: str
+    status: str
+    claimed_at: datetime | None
+    attempts: int
+
+    def open(self, now: datetime, lease: timedelta, max_attempts: int) -> bool:
+        """May this delivery be claimed (again)? Mirrors the WHERE clause of `claim`."""
+        stale = self.claimed_at is None or self.claimed_at < now - lease
+        if self.status == CLAIMED:
+            return stale
+        if self.status == FAILED:
+            return stale and self.attempts < max_attempts
+        return False
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def _among(session: AsyncSession, column: Any, ids: Collection[int]) -> ColumnElement[bool]:
+    """`column IN ids` with the whole list bound as a single parameter."""
+    values = sorted(set(ids))
+    dialect = _dialect(session)
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(Integer)))
+    if dialect == "sqlite":
+        document = bindparam(None, json.dumps(values), type_=String)
+        each = func.json_each(document).table_valued("value")
+        return column.in_(select(each.c.value))
+    return column.in_(values)
+
+
+async def targets(session: AsyncSession) -> list[Target]:
+    """Every recruiter with reminders on, reachable, and at least one pending candidate."""
+    # By recruiter only: with a workspace condition too, SQLite probes the workspace index
+    # (thousands of rows) instead of the recruiter's handful. add_candidate sets both alike.
+    waiting = exists().where(
+        Candidate.recruiter_id == Recruiter.id,
+        Candidate.outcome.is_(None),
+        Candidate.name.is_not(None),
+    )
+    query = (
+        select(
+            Recruiter.id,
+            Workspace.platform,
+            Workspace.external_id,
+            Recruiter.external_id,
+            Recruiter.language,
+            Recruiter.timezone,
+            Recruiter.reminder_weekday,
+            Recruiter.reminder_time,
+            Recruiter.snoozed_until,
+            Recruiter.created_at,
+            Recruiter.conversation_reference,
+            Workspace.call_deadline_days,
+        )
+        .join(Workspace, Workspace.id == Recruiter.workspace_id)
+        .where(Recruiter.reminders_enabled.is_(True), Recruiter.unreachable_at.is_(None), waiting)
+        .order_by(Recruiter.id)
+    )
+    return [Target(*row) for row in (await session.execute(query)).all()]
+
+
+async def deliveries(
+    session: AsyncSession, recruiter_ids: Collection[int], periods: Collection[str]
+) -> list[Delivery]:
+    """The deliveries already recorded for these recruiters in these periods."""
+    if not recruiter_ids or not periods:
+        return []
+    query = select(
+        ReminderDelivery.recruiter_id,
+        ReminderDelivery.period,
+        ReminderDelivery.status,
+        ReminderDelivery.claimed_at,
+        ReminderDelivery.attempts,
+    ).where(
+        _among(session, ReminderDelivery.recruiter_id, recruiter_ids),
+        ReminderDelivery.period.in_(sorted(set(periods))),
+    )
+    return [Delivery(*row) for row in (await session.execute(query)).all()]
+
+
+async def pending(
+    session: AsyncSession, recruiter_ids: Collection[int]
+) -> dict[int, list[Pending]]:
+    """Each recruiter's pending candidates, oldest rejection first."""
+    found: dict[int, list[Pending]] = {rid: [] for rid in recruiter_ids}
+    if not recruiter_ids:
+        return found
+    query = (
+        select(
+            Candidate.recruiter_id,
+            Candidate.public_id,
+            Candidate.name,
+            Position.title,
+            Candidate.internal,
+            Candidate.rejected_at,
+            Candidate.attempts,
+        )
+        .join(Position, Position.id == Candidate.position_id)
+        .where(
+            _among(session, Candidate.recruiter_id, recruiter_ids),
+            Candidate.outcome.is_(None),
+            Candidate.name.is_not(None),
+        )
+        .order_by(Candidate.recruiter_id, Candidate.rejected_at, Candidate.id)
+    )
+    for row in (await session.execute(query)).all():
+        found[row[0]].append(Pending(*row))
+    return found
+
+
+async def claim(
+    session: AsyncSession,
+    recruiter_id: int,
+    period: str,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    max_attempts: int,
+) -> bool:
+    """Take the right to send one reminder; commit before sending. False: someone else has it.
+
+    A new row is inserted; an existing one is taken over only when its claim has gone stale
+    (its process died after claiming) or an earlier attempt failed and may be retried.
+    """
+    values = {
+        "recruiter_id": recruiter_id,
+        "period": period,
+        "status": CLAIMED,
+        "claimed_by": worker,
+        "claimed_at": now,
+        "attempts": 1,
+    }
+    # Both supported databases speak INSERT .. ON CONFLICT DO NOTHING .. RETURNING.
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = (
+        insert(ReminderDelivery)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["recruiter_id", "period"])
+        .returning(ReminderDelivery.id)
+    )
+    if (await session.execute(statement)).first() is not None:
+        return True
+    stale = now - lease
+    retake = (
+        update(ReminderDelivery)
+        .where(
+            ReminderDelivery.recruiter_id == recruiter_id,
+            ReminderDelivery.period == period,
+            ReminderDelivery.claimed_at < stale,
+            or_(
+                ReminderDelivery.status == CLAIMED,
+                and_(ReminderDelivery.status == FAILED, ReminderDelivery.attempts < max_attempts),
+            ),
+        )
+        .values(
+            status=CLAIMED,
+            claimed_by=worker,
+            claimed_at=now,
+            attempts=ReminderDelivery.attempts + 1,
+            error=None,
+        )
+        .returning(ReminderDelivery.id)
+    )
+    return (await session.execute(retake)).first() is not None
+
+
+async def mark_sent(
+    session: AsyncSession,
+    recruiter_id: int,
+    period: str,
+    worker: str,
+    now: datetime,
+    snoozed: bool = False,
+) -> bool:
+    """Record the delivery; a snooze that has come due is used up. False: our claim was lost.
+
+    `snoozed`: the recruiter had a snooze when planned (a snooze set since is in the future).
+    """
+    done = await session.execute(
+        _finish(recruiter_id, period, worker).values(status=SENT, sent_at=now, error=None)
+    )
+    if snoozed:
+        await session.execute(
+            update(Recruiter)
+            .where(Recruiter.id == recruiter_id, Recruiter.snoozed_until <= now)
+            .values(snoozed_until=None)
+        )
+    return done.first() is not None
+
+
+async def mark_failed(
+    session: AsyncSession,
+    recruiter_id: int,
+    period: str,
+    worker: str,
+    now: datetime,
+    reason: str,
+    gone: bool,
+) -> None:
+    """Record a failed delivery; a recruiter the platform says is gone is not tried again."""
+    await session.execute(
+        _finish(recruiter_id, period, worker).values(
+            status=GONE if gone else FAILED, error=reason[:200]
+        )
+    )
+    if gone:
+        await session.execute(
+            update(Recruiter)
+            .where(Recruiter.id == recruiter_id)
+            .values(unreachable_at=now, unreachable_reason=reason[:200])
+        )
+
+
+def _finish(recruiter_id: int, period: str, worker: str) -> Any:
+    return (
+        update(ReminderDelivery)
+        .where(
+            ReminderDelivery.recruiter_id == recruiter_id,
+            ReminderDelivery.period == period,
+            ReminderDelivery.claimed_by == worker,
+            ReminderDelivery.status == CLAIMED,
+        )
+        .returning(ReminderDelivery.id)
+    )
+
+
+def periods_of(rows: Iterable[Delivery]) -> dict[tuple[int, str], Delivery]:
+    return {(row.recruiter_id, row.period): row for row in rows}
