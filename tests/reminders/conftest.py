@@ -1,20 +1,34 @@
-"""Reminder fixtures: a fake Slack Web API, its notifier, recruiters with candidates."""
+"""Reminder fixtures: a fake Slack Web API and the Teams channel's local Bot Connector,
+their real notifiers, recruiters with candidates."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.slack.notify import SlackNotifier
 from bot.coach import Coach
 from bot.messages import Identity, Inbound
 from bot.notify import Notifier
+from bot.reminders import Summary, run_batch
 from bot.settings import Settings
 from conversation_guides import GuideBook
+from storage.tables import Recruiter, ReminderDelivery
+from tests.channels.teams.fixtures import (
+    bot_connector,
+    identity_provider,
+    quick_retries,
+    start_bot,
+)
 from tests.conftest import Clock
 from tests.reminders.fake_slack import TOKEN, FakeSlack, start_fake_slack
+
+# The Teams channel's own fixtures, not a second fake: the Bot Connector and the real server.
+__all__ = ["bot_connector", "identity_provider", "quick_retries", "start_bot"]
 
 
 @pytest.fixture
@@ -69,3 +83,31 @@ def hire(coach: Coach, clock: Clock) -> Hire:
         return who
 
     return make
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+
+async def run(coach: Coach, notifiers: Mapping[str, Notifier], **options: object) -> Summary:
+    """One reminders run, unpaced."""
+    options.setdefault("pace", 0)
+    return await run_batch(coach, notifiers, **options)  # type: ignore[arg-type]
+
+
+async def deliveries(sessions: async_sessionmaker[AsyncSession]) -> dict[str, tuple[str, int]]:
+    """User -> (status, attempts) of the deliveries recorded."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Recruiter.external_id, ReminderDelivery.status, ReminderDelivery.attempts).join(
+                Recruiter, Recruiter.id == ReminderDelivery.recruiter_id
+            )
+        )
+        return {user: (status, attempts) for user, status, attempts in rows}
+
+
+async def unreachable(sessions: async_sessionmaker[AsyncSession]) -> dict[str, datetime | None]:
+    """User -> when the platform said they are gone (None: reachable)."""
+    async with sessions() as session:
+        rows = await session.execute(select(Recruiter.external_id, Recruiter.unreachable_at))
+        return {user: at for user, at in rows}

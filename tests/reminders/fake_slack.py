@@ -28,6 +28,10 @@ class FakeSlack:
     # Every chat.postMessage attempt, delivered or not, by user.
     attempts: list[str] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)
+    # User -> the error Slack answers a DM to them with (user_disabled, cannot_dm_bot, ...).
+    errors: dict[str, str] = field(default_factory=dict)
+    # An error about the app itself (token_revoked, ...), answered to every call while set.
+    app_error: str | None = None
     broken: set[str] = field(default_factory=set)
     # Seconds to wait before answering, so concurrent senders really overlap.
     delay: float = 0.0
@@ -69,6 +73,10 @@ class FakeSlack:
         channel = str(body.get("channel", ""))
         user = channel[1:] if channel.startswith("D") else channel
         self.attempts.append(user)
+        if self.app_error:
+            return web.json_response({"ok": False, "error": self.app_error})
+        if user in self.errors:
+            return web.json_response({"ok": False, "error": self.errors[user]})
         if user in self.broken:
             return web.Response(status=500, text="internal error")
         if user in self.gone:

@@ -8,7 +8,6 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,38 +28,17 @@ from bot.reminders import (
     background,
     plan,
     reminder_loop,
-    run_batch,
     run_once,
 )
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.database import create_engine, make_sessionmaker
-from storage.tables import Recruiter, ReminderDelivery
+from storage.tables import Recruiter
 from tests.conftest import Clock
-from tests.reminders.conftest import Hire
+from tests.reminders.conftest import Hire, deliveries, run, utc
 from tests.reminders.fake_slack import TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
-
-
-async def run(coach: Coach, notifiers: dict[str, Notifier], **options: object) -> Summary:
-    options.setdefault("pace", 0)
-    return await run_batch(coach, notifiers, **options)  # type: ignore[arg-type]
-
-
-async def deliveries(sessions: async_sessionmaker[AsyncSession]) -> dict[str, tuple[str, int]]:
-    """User -> (status, attempts) of this week's deliveries."""
-    async with sessions() as session:
-        rows = await session.execute(
-            select(Recruiter.external_id, ReminderDelivery.status, ReminderDelivery.attempts).join(
-                Recruiter, Recruiter.id == ReminderDelivery.recruiter_id
-            )
-        )
-        return {user: (status, attempts) for user, status, attempts in rows}
 
 
 async def test_one_dm_per_due_recruiter_and_a_second_run_sends_none(

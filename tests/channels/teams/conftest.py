@@ -2,61 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pytest
-from aiohttp.test_utils import TestServer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.teams import connector as teams_connector
-from bot.coach import Coach
-from bot.server import build_app
-from bot.settings import Settings
-from conversation_guides import GuideBook
+from .fakes import Running, Teams
+from .fixtures import bot_connector, identity_provider, quick_retries, start_bot
 
-from .fakes import FakeConnector, IdentityProvider, Running, Teams
-
-
-@pytest.fixture
-async def bot_connector() -> AsyncIterator[FakeConnector]:
-    fake = FakeConnector()
-    fake.server = TestServer(fake.app(), host="127.0.0.1")
-    await fake.server.start_server()
-    yield fake
-    await fake.server.close()
-
-
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The retry logic is the real one; only its pauses are shortened.
-    monkeypatch.setattr(teams_connector, "BACKOFF", 0.01)
-    monkeypatch.setattr(teams_connector, "CONNECTOR_TIMEOUT", 1)
-
-
-@pytest.fixture
-async def start_bot(
-    sessions: async_sessionmaker[AsyncSession],
-    guides: GuideBook,
-    settings: Settings,
-    clock: Any,
-    bot_connector: FakeConnector,
-) -> AsyncIterator[Callable[..., Awaitable[Running]]]:
-    """Start the real server app (bot.server.build_app) on 127.0.0.1; call again to 'restart'."""
-    servers: list[TestServer] = []
-
-    async def start(user: str = "aad-user-1") -> Running:
-        coach = Coach(sessions, guides, settings, clock=clock)
-        server = TestServer(build_app(settings, coach), host="127.0.0.1")
-        await server.start_server()
-        servers.append(server)
-        bot_url = str(server.make_url("")).rstrip("/")
-        return Running(server, Teams(bot_url, bot_connector, user), coach)
-
-    yield start
-    for server in servers:
-        await server.close()
+__all__ = ["bot_connector", "identity_provider", "quick_retries", "start_bot"]
 
 
 @pytest.fixture
@@ -67,15 +20,3 @@ async def running(start_bot: Callable[..., Awaitable[Running]]) -> Running:
 @pytest.fixture
 def teams(running: Running) -> Teams:
     return running.teams
-
-
-@pytest.fixture
-def identity_provider(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[IdentityProvider]:
-    idp = IdentityProvider(tmp_path)
-    idp.start()
-    # botbuilder and MSAL use requests: trust our self-signed certificate, and only it.
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(idp.cert_path))
-    yield idp
-    idp.stop()

@@ -46,6 +46,8 @@ class Failure:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Only calls into this conversation fail; None: any call.
+    conversation: str | None = None
 
 
 class FakeConnector:
@@ -63,13 +65,26 @@ class FakeConnector:
         assert self.server is not None
         return str(self.server.make_url("")).rstrip("/")
 
-    def fail(self, status: int, times: int = 1, delay: float = 0.0, **headers: str) -> None:
-        self.failures += [Failure(status, headers, delay) for _ in range(times)]
+    def fail(
+        self,
+        status: int,
+        times: int = 1,
+        delay: float = 0.0,
+        conversation: str | None = None,
+        **headers: str,
+    ) -> None:
+        self.failures += [Failure(status, headers, delay, conversation) for _ in range(times)]
+
+    def _next_failure(self, conversation: str) -> Failure | None:
+        for index, failure in enumerate(self.failures):
+            if failure.conversation in (None, conversation):
+                return self.failures.pop(index)
+        return None
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.attempts += 1
-        if self.failures:
-            failure = self.failures.pop(0)
+        failure = self._next_failure(request.match_info["conversation"])
+        if failure is not None:
             if failure.delay:
                 await asyncio.sleep(failure.delay)
             if failure.status:
@@ -126,6 +141,10 @@ class Teams:
         self.connector = connector
         self.user = user
         self.locale = "en-US"
+        # The time zone as the Teams client reports it (clientInfo), and as the activity's
+        # own localTimezone field carries it; either may be missing.
+        self.timezone: str | None = "Europe/Oslo"
+        self.local_timezone: str | None = None
         self.conversation = f"a:personal-{user}"
         self._ids = itertools.count(1)
 
@@ -150,11 +169,13 @@ class Teams:
                     "locale": self.locale,
                     "country": "NO",
                     "platform": "Web",
-                    "timezone": "Europe/Oslo",
+                    **({"timezone": self.timezone} if self.timezone else {}),
                 }
             ],
             "channelData": {"tenant": {"id": TENANT}},
         }
+        if self.local_timezone:
+            activity["localTimezone"] = self.local_timezone
         activity.update(extra)
         return activity
 
@@ -239,6 +260,8 @@ class IdentityProvider:
         self.kid = "signing-key-1"
         self.token_requests: list[dict[str, str]] = []
         self.access_tokens: list[str] = []
+        # The token endpoint refuses the bot's credentials (a wrong or expired secret).
+        self.refuse_tokens = False
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -280,6 +303,9 @@ class IdentityProvider:
         async def token(request: web.Request) -> web.Response:
             form = dict(await request.post())
             self.token_requests.append({k: str(v) for k, v in form.items()})
+            if self.refuse_tokens:
+                refusal = {"error": "invalid_client", "error_description": "AADSTS7000215"}
+                return web.json_response(refusal, status=401)
             access = f"bot-access-token-{uuid.uuid4().hex}"
             self.access_tokens.append(access)
             return web.json_response(
