@@ -23,15 +23,23 @@ class Recipient(BaseModel):
 class DeliveryError(Exception):
     """A message could not be delivered. `gone`: the platform says the user is unreachable.
 
-    `retry_after`: the platform is rate limiting and said when to try again (seconds).
+    `app_wide`: the platform refused the bot itself (a revoked token, bad app credentials),
+    so every other send to that platform would fail the same way; it says nothing about
+    the user. `retry_after`: the platform is rate limiting and said when to try again (seconds).
     """
 
     def __init__(
-        self, reason: str, *, gone: bool = False, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        gone: bool = False,
+        app_wide: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.gone = gone
+        self.app_wide = app_wide
         self.retry_after = retry_after
 
 

@@ -355,9 +355,13 @@ async def _send_all(
     sleep: Sleep,
     lease: timedelta,
 ) -> None:
-    """One platform's queue, one DM at a time: one recruiter's failure never stops the rest."""
+    """One platform's queue, one DM at a time: one recruiter's failure never stops the rest.
+
+    A failure of the app itself (its token or credentials refused) does: every other send
+    would fail alike, and counting it against each recruiter would use up their retries.
+    """
     sent_any = False
-    for item in items:
+    for index, item in enumerate(items):
         async with coach.sessions.begin() as session:
             claimed = await store.claim(
                 session, item.recruiter_id, item.period, worker, coach.clock(), lease, MAX_ATTEMPTS
@@ -382,9 +386,22 @@ async def _send_all(
                     )
                 summary.sent += 1
                 continue
-            await store.mark_failed(
-                session, item.recruiter_id, item.period, worker, now, error.reason, error.gone
+            if error.app_wide:
+                await store.release(session, item.recruiter_id, item.period, worker, error.reason)
+            else:
+                await store.mark_failed(
+                    session, item.recruiter_id, item.period, worker, now, error.reason, error.gone
+                )
+        if error.app_wide:
+            untried = len(items) - index - 1
+            summary.failed += 1 + untried
+            log.error(
+                "reminders: %s refused the app (%s); no more sends there this run, %d not tried",
+                notifier.platform,
+                error.reason[:200],
+                untried,
             )
+            return
         summary.failed += 1
         summary.gone += int(error.gone)
         # The recruiter's internal id only: no names in logs.
@@ -402,7 +419,12 @@ async def _send(
             await notifier.send(recipient, reply)
             return None
         except DeliveryError as error:
-            if error.gone or error.retry_after is None or attempt == RATE_LIMIT_RETRIES:
+            if (
+                error.gone
+                or error.app_wide
+                or error.retry_after is None
+                or attempt == RATE_LIMIT_RETRIES
+            ):
                 return error
             await sleep(min(max(error.retry_after, 0.0), MAX_RETRY_AFTER))
         except Exception as error:

@@ -218,7 +218,8 @@ async def claim(
         .where(
             ReminderDelivery.recruiter_id == recruiter_id,
             ReminderDelivery.period == period,
-            ReminderDelivery.claimed_at < stale,
+            # No claim time: given back by `release`, free to take at once.
+            or_(ReminderDelivery.claimed_at.is_(None), ReminderDelivery.claimed_at < stale),
             or_(
                 ReminderDelivery.status == CLAIMED,
                 and_(ReminderDelivery.status == FAILED, ReminderDelivery.attempts < max_attempts),
@@ -281,6 +282,22 @@ async def mark_failed(
             .where(Recruiter.id == recruiter_id)
             .values(unreachable_at=now, unreachable_reason=reason[:200])
         )
+
+
+async def release(
+    session: AsyncSession, recruiter_id: int, period: str, worker: str, reason: str
+) -> None:
+    """Give a claim back, not counted as an attempt: the failure was the app's, not the
+    recruiter's (its token or credentials were refused), so any later run may take it."""
+    await session.execute(
+        _finish(recruiter_id, period, worker).values(
+            status=FAILED,
+            claimed_by=None,
+            claimed_at=None,
+            attempts=ReminderDelivery.attempts - 1,
+            error=reason[:200],
+        )
+    )
 
 
 def _finish(recruiter_id: int, period: str, worker: str) -> Any:

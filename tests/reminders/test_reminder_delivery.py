@@ -35,7 +35,7 @@ from conversation_guides import GuideBook
 from storage.database import create_engine, make_sessionmaker
 from storage.tables import Recruiter
 from tests.conftest import Clock
-from tests.reminders.conftest import Hire, deliveries, run, utc
+from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
 from tests.reminders.fake_slack import TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -427,3 +427,73 @@ async def test_surfaced_retry_after_is_waited_out_then_resent(
 
     assert await run(coach, {"slack": notifier}, sleep=sleep) == Summary(due=1, sent=1)
     assert notifier.calls == 2 and waits == [7.0]
+
+
+@pytest.mark.parametrize(
+    "code", ["user_not_found", "user_disabled", "user_not_visible", "cannot_dm_bot"]
+)
+async def test_a_slack_error_about_the_user_marks_only_that_recruiter_gone(
+    coach: Coach,
+    clock: Clock,
+    hire: Hire,
+    slack: FakeSlack,
+    notifiers: dict[str, Notifier],
+    sessions: async_sessionmaker[AsyncSession],
+    code: str,
+) -> None:
+    await hire("U1", ("Kari Nordmann", "Nurse"))
+    await hire("U2", ("Ola Nordmann", "Nurse"))
+    slack.errors["U1"] = code
+    assert await run(coach, notifiers) == Summary(due=2, sent=1, failed=1, gone=1)
+    assert slack.users() == ["U2"]
+    assert await deliveries(sessions) == {"U1": ("gone", 1), "U2": ("sent", 1)}
+    assert await unreachable(sessions) == {"U1": clock.now, "U2": None}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "team_access_not_granted",
+        "missing_scope",
+        "messages_tab_disabled",
+    ],
+)
+async def test_a_slack_error_about_the_app_stops_slack_for_the_run_and_marks_nobody(
+    coach: Coach,
+    clock: Clock,
+    hire: Hire,
+    slack: FakeSlack,
+    notifiers: dict[str, Notifier],
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+    code: str,
+) -> None:
+    for user in ("U1", "U2", "U3"):
+        await hire(user, (f"Candidate {user}", "Nurse"))
+    slack.app_error = code
+    with caplog.at_level(logging.INFO, logger="bot.reminders"):
+        assert await run(coach, notifiers) == Summary(due=3, failed=3)
+    assert len(slack.attempts) == 1  # the other two are not even tried
+    assert set((await unreachable(sessions)).values()) == {None}
+    # The one claimed is given back, not counted against the recruiter.
+    assert list((await deliveries(sessions)).values()) == [("failed", 0)]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [
+        f"reminders: slack refused the app ({code}); no more sends there this run, 2 not tried"
+    ]
+
+    # The same again while it lasts: nobody's retries are used up by the app's own trouble.
+    clock.advance(minutes=1)
+    assert await run(coach, notifiers) == Summary(due=3, failed=3)
+    assert list((await deliveries(sessions)).values()) == [("failed", 0)]
+
+    slack.app_error = None  # the token is fixed: the next run reaches everyone at once
+    clock.advance(minutes=1)
+    assert await run(coach, notifiers) == Summary(due=3, sent=3)
+    assert sorted(slack.users()) == ["U1", "U2", "U3"]
+    assert sorted((await deliveries(sessions)).values()) == [("sent", 1)] * 3

@@ -6,6 +6,7 @@ reference and the time zone the reminders use are the ones the Teams channel sto
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,14 +14,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.teams import TeamsNotifier
+from bot.channels.teams import BotFrameworkEndpoints, TeamsNotifier
 from bot.channels.teams import connector as teams_connector
 from bot.coach import Coach
 from bot.notify import Notifier
 from bot.reminders import LEASE, MAX_ATTEMPTS, Summary
 from bot.settings import Settings
 from storage.tables import Candidate, Recruiter
-from tests.channels.teams.fakes import TENANT, FakeConnector, Running, Teams
+from tests.channels.teams.fakes import TENANT, FakeConnector, IdentityProvider, Running, Teams
 from tests.conftest import Clock
 from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
 from tests.reminders.fake_slack import FakeSlack
@@ -29,6 +30,7 @@ from tests.reminders.fake_slack import FakeSlack
 JOINED = utc(2026, 11, 16, 9, 0)
 
 Join = Callable[..., Awaitable[Teams]]
+APP_ID = "00000000-aaaa-bbbb-cccc-000000000001"
 
 
 @pytest.fixture
@@ -272,3 +274,96 @@ async def test_mixed_batch_one_platforms_failures_do_not_stop_the_other(
         "aad-gone": clock.now,
         "aad-fine": None,
     }
+
+
+@pytest.mark.parametrize("refused", ["slack", "teams"])
+async def test_the_app_refused_on_one_platform_stops_only_that_platform(
+    coach: Coach,
+    hire: Hire,
+    join: Join,
+    slack: FakeSlack,
+    notifiers: dict[str, Notifier],
+    bot_connector: FakeConnector,
+    teams_notifier: TeamsNotifier,
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+    refused: str,
+) -> None:
+    for user in ("U1", "U2", "U3"):
+        await hire(user, (f"Candidate {user}", "Nurse"))
+    for user in ("aad-1", "aad-2", "aad-3"):
+        await join(user, (f"Candidate {user}", "Nurse"))
+    if refused == "slack":
+        slack.app_error = "token_revoked"
+    else:
+        bot_connector.fail(401)  # the connector refuses the bot's own token
+    both = {**notifiers, "teams": teams_notifier}
+
+    with caplog.at_level(logging.INFO, logger="bot.reminders"):
+        assert await run(coach, both) == Summary(due=6, sent=3, failed=3)
+    if refused == "slack":
+        assert len(slack.attempts) == 1 and slack.posts == []
+        assert sorted(sent_to(bot_connector)) == [f"a:personal-aad-{n}" for n in (1, 2, 3)]
+    else:
+        assert bot_connector.attempts == 1 and bot_connector.messages() == []
+        assert sorted(slack.users()) == ["U1", "U2", "U3"]
+    stops = [r.getMessage() for r in caplog.records if "refused the app" in r.getMessage()]
+    assert len(stops) == 1
+    assert stops[0].startswith(f"reminders: {refused} refused the app")
+    assert stops[0].endswith("2 not tried")
+    # Nobody is marked gone, and the one claimed is given back uncounted.
+    assert set((await unreachable(sessions)).values()) == {None}
+    recorded = await deliveries(sessions)
+    refused_rows = {
+        u: row for u, row in recorded.items() if u.startswith("aad") == (refused == "teams")
+    }
+    assert list(refused_rows.values()) == [("failed", 0)]
+
+    # Fixed: the very next run sends the refused platform's reminders, every one of them.
+    slack.app_error = None
+    assert await run(coach, both) == Summary(due=3, sent=3)
+    assert len(slack.posts) == 3 and len(bot_connector.messages()) == 3
+
+
+async def test_bot_credentials_refused_stop_teams_for_the_run_and_mark_nobody(
+    coach: Coach,
+    clock: Clock,
+    join: Join,
+    bot_connector: FakeConnector,
+    identity_provider: IdentityProvider,
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for user in ("aad-1", "aad-2"):
+        await join(user, (f"Candidate {user}", "Nurse"))
+    # The bot with real credentials, fetching its token from the local identity provider.
+    settings = Settings(
+        DATABASE_URL=database_url, MICROSOFT_APP_ID=APP_ID, MICROSOFT_APP_PASSWORD="old-secret"
+    )
+    endpoints = BotFrameworkEndpoints(
+        openid_metadata_url=identity_provider.metadata_url,
+        token_issuer=identity_provider.ISSUER,
+        login_url=identity_provider.login_url,
+        validate_authority=False,
+    )
+    notifiers: dict[str, Notifier] = {"teams": TeamsNotifier(settings, coach, endpoints=endpoints)}
+    identity_provider.refuse_tokens = True  # the secret has expired
+
+    with caplog.at_level(logging.INFO, logger="bot.reminders"):
+        assert await run(coach, notifiers) == Summary(due=2, failed=2)
+    assert len(identity_provider.token_requests) == 1  # not retried: no retry fixes a secret
+    assert bot_connector.attempts == 0
+    assert set((await unreachable(sessions)).values()) == {None}
+    assert list((await deliveries(sessions)).values()) == [("failed", 0)]
+    stops = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert stops == [
+        "reminders: teams refused the app (bot credentials refused); "
+        "no more sends there this run, 1 not tried"
+    ]
+
+    identity_provider.refuse_tokens = False  # a new secret
+    clock.advance(minutes=1)
+    assert await run(coach, notifiers) == Summary(due=2, sent=2)
+    (token,) = identity_provider.access_tokens
+    assert [call.authorization for call in bot_connector.messages()] == [f"Bearer {token}"] * 2

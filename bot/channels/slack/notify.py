@@ -28,23 +28,40 @@ log = logging.getLogger(__name__)
 # The SDKs log whole request bodies at DEBUG, and those carry candidate names and notes.
 # Their loggers stay at INFO or above, whatever the root logger is set to.
 SDK_LOGGERS = ("slack_sdk", "slack_bolt")
-# Errors that mean the user cannot be reached by DM at all (not worth retrying next week).
+# Errors about the user (chat.postMessage to a user id, conversations.open): they cannot be
+# reached by DM at all, not worth retrying next week.
 GONE_ERRORS = frozenset(
     {
         "user_not_found",
         "users_not_found",
-        "account_inactive",
         "user_disabled",
-        "not_in_channel",
-        "channel_not_found",
-        "is_archived",
-        "cannot_dm_bot",
         "user_not_visible",
-        "team_access_not_granted",
-        "invalid_auth",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+    }
+)
+# Errors about the app itself (Slack's common errors: the token, its scopes, the workspace's
+# rules for apps). They say nothing about the user, and every other DM would fail alike.
+APP_ERRORS = frozenset(
+    {
         "not_authed",
+        "invalid_auth",
+        "account_inactive",  # the bot token's user or workspace was deleted
         "token_revoked",
-        "ek_revoked",
+        "token_expired",
+        "team_access_not_granted",
+        "missing_scope",
+        "not_allowed_token_type",
+        "no_permission",
+        "access_denied",
+        "accesslimited",
+        "ekm_access_denied",
+        "enterprise_is_restricted",
+        "org_login_required",
+        "two_factor_setup_required",
+        "messages_tab_disabled",  # the app's own Messages tab is off: no DM reaches anyone
     }
 )
 # How long an answer from Slack may take; a trigger_id is dead after 3 s anyway.
@@ -155,4 +172,6 @@ class SlackNotifier:
         except API_FAILURES as error:
             reason = error_code(error)
             log.warning("slack DM to %s failed: %s", recipient.user, reason)
-            raise DeliveryError(reason, gone=reason in GONE_ERRORS) from None
+            raise DeliveryError(
+                reason, gone=reason in GONE_ERRORS, app_wide=reason in APP_ERRORS
+            ) from None

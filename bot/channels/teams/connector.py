@@ -54,12 +54,18 @@ class BotFrameworkEndpoints(BaseModel):
 
 
 class ConnectorFailure(Exception):
-    """The Bot Connector did not take the call. `status` is its HTTP status, if it answered."""
+    """The Bot Connector did not take the call. `status` is its HTTP status, if it answered.
 
-    def __init__(self, reason: str, status: int | None = None) -> None:
+    `credentials`: the bot got no token to call with (its app id or password were refused).
+    """
+
+    def __init__(
+        self, reason: str, status: int | None = None, *, credentials: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.credentials = credentials
 
 
 class _Configuration:
@@ -211,6 +217,10 @@ async def deliver(call: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS)
                 raise ConnectorFailure(f"connector asks to wait {wait:.0f}s", status) from error
             log.warning("connector answered %s; retrying in %.1fs", status, wait)
             await _sleep(wait)
+        except PermissionError as error:
+            # No token for the bot (botbuilder and MSAL say so with PermissionError, an
+            # OSError): its credentials were refused, which no retry will change.
+            raise ConnectorFailure("bot credentials refused", credentials=True) from error
         except (TimeoutError, ClientRequestError, OSError) as error:
             if attempt == attempts:
                 raise ConnectorFailure(f"connector unreachable: {type(error).__name__}") from error

@@ -26,10 +26,13 @@ log = logging.getLogger(__name__)
 
 # The connector's way of saying the bot was removed, blocked, or the conversation is gone.
 GONE = (403, 404)
+# The connector refusing the bot's own token: the app's credentials, the same for every user.
+APP_REFUSED = (401,)
 
 
 class TeamsNotifier:
-    """bot.notify.Notifier for Teams. A 403/404 also marks the recruiter unreachable."""
+    """bot.notify.Notifier for Teams. A 403/404 also marks the recruiter unreachable;
+    a 401 is the app's own credentials, and says nothing about the recruiter."""
 
     platform = "teams"
 
@@ -70,7 +73,11 @@ class TeamsNotifier:
                 reference, send_in_turn, bot_app_id=self.settings.microsoft_app_id
             )
         except Exception as error:  # building the connector or its credentials failed
-            raise DeliveryError(f"could not reach the connector: {type(error).__name__}") from error
+            raise DeliveryError(
+                f"could not reach the connector: {type(error).__name__}",
+                # The app id refused before any call: the same for every recruiter.
+                app_wide=isinstance(error, PermissionError),
+            ) from error
         if not failures:
             return
         failure = failures[0]
@@ -79,4 +86,8 @@ class TeamsNotifier:
             reason = f"Teams connector answered {failure.status}"
             await self.coach.mark_unreachable(who, reason)
             raise DeliveryError(reason, gone=True)
+        if failure.credentials:
+            raise DeliveryError(failure.reason, app_wide=True)
+        if failure.status in APP_REFUSED:
+            raise DeliveryError(f"Teams connector answered {failure.status}", app_wide=True)
         raise DeliveryError(failure.reason)

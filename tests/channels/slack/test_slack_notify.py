@@ -82,14 +82,27 @@ async def test_a_long_retry_after_is_not_waited_for(
     assert len(fake_slack.called("chat.postMessage")) == 1
 
 
-@pytest.mark.parametrize("error", ["user_not_found", "account_inactive", "not_in_channel"])
+@pytest.mark.parametrize(
+    "error", ["user_not_found", "user_disabled", "cannot_dm_bot", "not_in_channel"]
+)
 async def test_unreachable_user_is_gone(
     fake_slack: FakeSlack, guides: GuideBook, error: str
 ) -> None:
     fake_slack.plan("chat.postMessage", body={"ok": False, "error": error})
     with pytest.raises(DeliveryError) as raised:
         await notifier(fake_slack, guides).send(recipient(), REPLY)
-    assert (raised.value.reason, raised.value.gone) == (error, True)
+    assert (raised.value.reason, raised.value.gone, raised.value.app_wide) == (error, True, False)
+
+
+# account_inactive: Slack's word for a bot token whose user or workspace was deleted.
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
+async def test_a_refused_token_is_the_apps_failure_not_the_users(
+    fake_slack: FakeSlack, guides: GuideBook, error: str
+) -> None:
+    fake_slack.plan("chat.postMessage", body={"ok": False, "error": error})
+    with pytest.raises(DeliveryError) as raised:
+        await notifier(fake_slack, guides).send(recipient(), REPLY)
+    assert (raised.value.reason, raised.value.gone, raised.value.app_wide) == (error, False, True)
 
 
 async def test_server_error_is_not_gone(fake_slack: FakeSlack, guides: GuideBook) -> None:
