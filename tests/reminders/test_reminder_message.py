@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -146,7 +147,21 @@ async def test_the_buttons_work_in_the_engine(
     assert until == utc(2026, 11, 30, 8, 0)
 
 
-async def test_bad_snooze_gets_usage(coach: Coach, hire: Hire) -> None:
-    who = await hire("U1", language="nb")
-    [reply] = await coach.handle(who, Inbound(text="utsett lenge"))
-    assert "utsett i morgen" in reply.text
+USAGE = {
+    "en": "I didn't quite get that.\nTry: snooze tomorrow   or   snooze week",
+    "nb": "Det skjønte jeg ikke helt.\nPrøv: utsett i morgen   eller   utsett uke",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "nb"])
+@pytest.mark.parametrize(
+    "words", ["snooze later", "snooze", "utsett lenge", "snooze tomorrow please", "snooze 2"]
+)
+async def test_an_unknown_snooze_gets_the_usage_line(
+    coach: Coach, hire: Hire, sessions: async_sessionmaker[AsyncSession], language: str, words: str
+) -> None:
+    who = await hire("U1", language=language)
+    [reply] = await coach.handle(who, Inbound(text=words))
+    assert reply.text == USAGE[language]
+    async with sessions() as session:
+        assert await session.scalar(select(Recruiter.snoozed_until)) is None
