@@ -8,6 +8,11 @@ from pydantic import BaseModel
 
 from bot.messages import Reply
 
+# Platforms where a bot may only write into a conversation the user opened with it, so a
+# proactive message needs the conversation reference stored then (Teams). Without one
+# nobody can be reached, this week or any other, until the user writes to the bot.
+NEEDS_CONVERSATION_REFERENCE = frozenset({"teams"})
+
 
 class Recipient(BaseModel):
     """Where a recruiter can be reached, as the store knows them."""
@@ -18,6 +23,14 @@ class Recipient(BaseModel):
     language: str
     # Teams: the conversation reference stored when the user last wrote to the bot.
     conversation_reference: dict[str, Any] | None = None
+
+    @property
+    def addressable(self) -> bool:
+        """Could a message be sent at all, before asking the platform?"""
+        return (
+            self.platform not in NEEDS_CONVERSATION_REFERENCE
+            or self.conversation_reference is not None
+        )
 
 
 class DeliveryError(Exception):

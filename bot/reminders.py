@@ -325,7 +325,10 @@ async def run_batch(
     summary = Summary(due=len(planned))
     queues: dict[str, list[Planned]] = defaultdict(list)
     for item in planned:
-        if item.recipient.platform in notifiers:
+        # Not claimed at all: no notifier here, or nothing to address the message to (a Teams
+        # user who never wrote to the bot in a personal chat). Claiming would only record a
+        # failure to retry, every week, that no retry can fix.
+        if item.recipient.platform in notifiers and item.recipient.addressable:
             queues[item.recipient.platform].append(item)
         else:
             summary.skipped += 1

@@ -325,6 +325,38 @@ async def test_the_app_refused_on_one_platform_stops_only_that_platform(
     assert len(slack.posts) == 3 and len(bot_connector.messages()) == 3
 
 
+async def test_no_conversation_reference_is_skipped_at_planning_not_claimed(
+    coach: Coach,
+    clock: Clock,
+    join: Join,
+    bot_connector: FakeConnector,
+    teams_notifier: TeamsNotifier,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    channel_only = await join("aad-channel", ("Kari Nordmann", "Nurse"), personal=False)
+    fine = await join("aad-fine", ("Ola Nordmann", "Cook"))
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Recruiter.external_id, Recruiter.conversation_reference)
+        )
+        references = {user: reference for user, reference in rows}
+    assert references["aad-channel"] is None and references["aad-fine"] is not None
+    notifiers: dict[str, Notifier] = {"teams": teams_notifier}
+
+    assert await run(coach, notifiers) == Summary(due=2, sent=1, skipped=1)
+    assert await deliveries(sessions) == {"aad-fine": ("sent", 1)}
+    clock.advance(days=7)
+    assert await run(coach, notifiers) == Summary(due=2, sent=1, skipped=1)
+    assert await deliveries(sessions) == {"aad-fine": ("sent", 1)}  # both weeks: no claim
+    assert sent_to(bot_connector) == [fine.conversation, fine.conversation]
+
+    # Once they write to the bot in a personal chat, they can be reached.
+    assert await channel_only.say("list") == 201
+    bot_connector.clear()
+    assert await run(coach, notifiers) == Summary(due=1, sent=1)
+    assert sent_to(bot_connector) == [channel_only.conversation]
+
+
 async def test_bot_credentials_refused_stop_teams_for_the_run_and_mark_nobody(
     coach: Coach,
     clock: Clock,
