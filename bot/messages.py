@@ -12,11 +12,16 @@ Language = Literal["nb", "en"]
 
 # What a Slack team/user id or a Teams tenant/AAD/account id looks like: channels check ids from
 # a payload against this before they reach the engine (a NUL would otherwise reach the store).
-PLATFORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
+PLATFORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]*")
 
 
-def is_platform_id(value: object) -> bool:
-    return isinstance(value, str) and PLATFORM_ID.fullmatch(value) is not None
+def is_platform_id(value: object, max_length: int = 128) -> bool:
+    """A non-empty id of letters, digits and . _ : @ + = / - (no space, control or other)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= max_length
+        and PLATFORM_ID.fullmatch(value) is not None
+    )
 
 
 class Identity(BaseModel):

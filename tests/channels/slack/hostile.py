@@ -73,10 +73,12 @@ class Watch:
 
     identities: list[Identity] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    checklists: int = 0
 
     def clear(self) -> None:
         self.identities.clear()
         self.texts.clear()
+        self.checklists = 0
 
 
 def watch_engine(coach: Coach, monkeypatch: pytest.MonkeyPatch) -> Watch:
@@ -90,6 +92,7 @@ def watch_engine(coach: Coach, monkeypatch: pytest.MonkeyPatch) -> Watch:
 
     async def recorded_submit(who: Identity, candidate: str, *args: Any, **kw: Any) -> Any:
         seen.identities.append(who)
+        seen.checklists += 1
         return await submit(who, candidate, *args, **kw)
 
     monkeypatch.setattr(coach, "handle", recorded_handle)
@@ -99,6 +102,8 @@ def watch_engine(coach: Coach, monkeypatch: pytest.MonkeyPatch) -> Watch:
 
 def may_write(seen: Watch, victim_acts: bool) -> bool:
     """Whether what reached the engine was a command allowed to change something."""
+    if victim_acts and seen.checklists:
+        return True  # the owner's own checklist, stored as far as it is good enough
     for text in seen.texts:
         kind = getattr(commands.parse(text), "kind", None)
         if kind is None or kind in READ_ONLY:
