@@ -9,6 +9,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 
 from bot.channels.slack.listeners import Routable, SlackListeners, register
 from bot.channels.slack.notify import DEFAULT_TIMEOUT, SlackNotifier, web_client
@@ -59,6 +60,7 @@ def mount_slack(
     """POST /slack/events: slash commands, interactivity and events, signature-checked by Bolt."""
     bolt, listeners = _build(settings, coach, timeout)
     app[SLACK_APP] = bolt
+    verifier = SignatureVerifier(settings.slack_signing_secret or "-")
 
     async def slack_events(request: web.Request) -> web.Response:
         # Bolt reads the payload while building the request and while routing it, assuming
@@ -67,7 +69,12 @@ def mount_slack(
         # thing (and an unsigned one is refused before routing), so it is a 400, not a 500.
         try:
             bolt_request = await to_bolt_request(request)
-            if isinstance(bolt_request.body, dict):
+            # Only a signed payload is judged by its shape; any other gets Bolt's 401 as before.
+            if verifier.is_valid(
+                bolt_request.raw_body,
+                request.headers.get("X-Slack-Request-Timestamp"),
+                request.headers.get("X-Slack-Signature"),
+            ):
                 Routable.model_validate(bolt_request.body)
             bolt_response = await bolt.async_dispatch(bolt_request)
         except (ValueError, LookupError, TypeError, AttributeError, KeyError, IndexError) as error:

@@ -9,9 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -25,7 +26,7 @@ from bot.channels.slack.notify import (
     retry_handlers,
 )
 from bot.coach import Coach
-from bot.messages import Identity, Inbound, Reply, is_platform_id
+from bot.messages import Attachment, Identity, Inbound, Reply, is_platform_id
 from bot.notify import DeliveryError, Recipient
 from bot.settings import Settings
 
@@ -37,6 +38,8 @@ PROFILE_MAX_AGE = timedelta(days=7)
 # Commands that change nothing need no delivery key (and no row in processed_events).
 READ_ONLY = frozenset({"help", "list", "report", "pool"})
 NORWEGIAN = frozenset({"nb", "no", "nn"})
+# Uploading adds one failure of its own: the upload_url answering anything but 200.
+FILE_FAILURES = (*API_FAILURES, SlackRequestError)
 EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged"})
 
 
@@ -75,6 +78,14 @@ class Routable(_Part):
     channel: dict[str, Any] | None = None
     enterprise: dict[str, Any] | None = None
     authorizations: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _what_the_type_needs(self) -> Routable:
+        needs = {"block_actions": "actions", "view_submission": "view", "event_callback": "event"}
+        part = needs.get(self.type or "")
+        if part and getattr(self, part) is None:
+            raise ValueError(f"{self.type} without {part}")
+        return self
 
 
 def language_from_locale(locale: str | None) -> str | None:
@@ -271,7 +282,42 @@ class SlackListeners:
         )
         replies = await self.coach.handle(who, Inbound(text=text, idempotency_key=key))
         for reply in replies:
+            if reply.attachment is not None:
+                await self.send_file(client, who, reply.attachment, response_url)
+                continue
             await self.say(client, user, reply, self.language(who), response_url)
+
+    async def send_file(
+        self,
+        client: AsyncWebClient,
+        who: Identity,
+        attachment: Attachment,
+        response_url: str | None,
+    ) -> None:
+        """An export goes to the asker's DM as a file, never pasted where others might see it.
+
+        conversations.open, then files.getUploadURLExternal, a POST of the bytes to the
+        upload_url, and files.completeUploadExternal (slack_sdk's files_upload_v2), each with
+        the client's bounded 429 retries. If any step fails, the asker hears so and can ask
+        again; the engine wrote the audit entry once, when it made the export.
+        """
+        language = self.language(who)
+        name = attachment.filename
+        try:
+            opened = await client.conversations_open(users=who.user)
+            channel = _dict(opened.get("channel")).get("id")
+            await client.files_upload_v2(
+                channel=channel,
+                content=attachment.content,
+                filename=attachment.filename,
+                title=attachment.filename,
+                initial_comment=self.coach.t(language, "export_file_comment", filename=name),
+            )
+            text = self.coach.t(language, "export_sent_file", filename=name)
+        except FILE_FAILURES as error:
+            log.warning("export upload failed: %s", error_code(error))
+            text = self.coach.t(language, "export_not_sent", filename=name)
+        await self.tell(client, who.user, text, [blocks.section(text)], response_url)
 
     # -- the checklist modal -------------------------------------------------------------
 

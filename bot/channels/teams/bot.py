@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -25,6 +27,7 @@ from botbuilder.schema import (
     ResourceResponse,
     TextFormatTypes,
 )
+from botbuilder.schema import Attachment as FileAttachment
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from bot import commands
@@ -38,6 +41,8 @@ log = logging.getLogger(__name__)
 NORWEGIAN = ("nb", "no", "nn")
 # Card activity ids kept per conversation, so a card can be updated after a restart.
 MAX_REMEMBERED_CARDS = 50
+# The largest export sent inline in a chat (bytes before base64; see export_activity).
+INLINE_EXPORT_LIMIT = 18 * 1024
 
 
 # -- reading an activity ------------------------------------------------------------------------
@@ -363,6 +368,9 @@ class CoachBot(ActivityHandler):
                 sent = await self._send(turn_context, _card_message(card))
                 await self._remember_card(turn_context, reply.form.candidate_id, "checklist", sent)
                 continue
+            if reply.attachment is not None:
+                await self._send(turn_context, export_activity(self.coach, language, reply))
+                continue
             await self._send(turn_context, reply_activity(reply, labels))
 
     async def _send(self, turn_context: TurnContext, activity: Activity) -> ResourceResponse | None:
@@ -434,6 +442,37 @@ def reply_activity(reply: Reply, labels: cards.Labels) -> Activity:
             CardFactory.adaptive_card(cards.buttons_card(card, labels)) for card in reply.cards
         ]
         activity.attachment_layout = "list"
+    return activity
+
+
+def export_activity(coach: Coach, language: str, reply: Reply) -> Activity:
+    """An export as a file in the chat (inline, as a data: URL), never pasted as text.
+
+    Teams caps a bot message at about 28 KB, and base64 makes the file a third larger, so a
+    bigger export gets a message saying so instead of a message Teams would refuse.
+    """
+    attachment = reply.attachment
+    assert attachment is not None
+    data = attachment.content.encode("utf-8")
+    name = attachment.filename
+    if len(data) > INLINE_EXPORT_LIMIT:
+        text = coach.t(
+            language,
+            "teams_export_too_large",
+            filename=name,
+            size=math.ceil(len(data) / 1024),
+            limit=INLINE_EXPORT_LIMIT // 1024,
+        )
+        return plain_text(text)
+    activity = plain_text(coach.t(language, "teams_export_attached", filename=name))
+    encoded = base64.b64encode(data).decode("ascii")
+    activity.attachments = [
+        FileAttachment(
+            content_type=attachment.media_type,
+            content_url=f"data:{attachment.media_type};base64,{encoded}",
+            name=name,
+        )
+    ]
     return activity
 
 

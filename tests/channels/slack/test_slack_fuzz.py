@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.messages import Identity, is_platform_id
+from bot.server import MAX_BODY
 from tests.channels.slack.conftest import TEAM, USER, Bot, settle
 from tests.channels.slack.hostile import (
     BOOKKEEPING,
@@ -225,3 +226,32 @@ async def test_fuzz_events_and_odd_bodies(
     else:
         sender = (None, None)
     await throw(bot, sessions, seen, caplog, victim, body, sender, content_type)
+
+
+async def test_oversized_and_unreadable_bodies(
+    bot: Bot, sessions: async_sessionmaker[AsyncSession], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Larger than the server takes: 413 before any parsing. Unreadable but signed: 400."""
+    before = await snapshot(sessions)
+    huge = form_body({"team_id": TEAM, "user_id": USER, "command": "/feedback-call",
+                      "text": "add " + "x" * MAX_BODY + " | Nurse"})  # fmt: skip
+    assert (await post_raw(bot, huge, FORM)).status == 413
+    payload = json.dumps({"type": "view_submission", "team": {"id": TEAM}, "user": {"id": USER}})
+    cases = [
+        (b"payload=" + b"%7B%22type%22%3A%22view_sub", FORM),  # JSON cut short
+        (b"payload=%5B%5D", FORM),  # a list, not an object
+        (b"text=\xff\xfe&team_id=T0TEAM&user_id=U0KARI", FORM),  # not UTF-8
+        (payload[:30].encode(), "application/json"),
+        (b'{"type": "block_actions", "actions": null, "user": {"id": "U0KARI"}}', FORM),
+        (b'{"type": "event_callback", "event": "app_home_opened", "team_id": "T0TEAM"}', FORM),
+        (b'{"type": "block_actions", "actions": [], "user": {"id": "U0KARI"}}', FORM),
+    ]
+    for body, content_type in cases:
+        sent = await post_raw(bot, body, content_type)
+        assert sent.status == 400, body
+        assert sent.body == "I couldn't read that request, so I did nothing with it."
+        assert bot.fake.calls == [], body
+    await settle()
+    assert_no_tracebacks(caplog, "")
+    assert await snapshot(sessions) == before
+    assert bot.fake.calls == []

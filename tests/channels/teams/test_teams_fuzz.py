@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.teams.bot import MAX_RAW_ID
 from bot.messages import Identity, is_platform_id
+from bot.server import MAX_BODY
 from storage.tables import Base
 from tests.channels.slack.hostile import (
     BOOKKEEPING,
@@ -200,6 +201,8 @@ async def test_bodies_that_are_not_activities(
         (activity, "text/plain", 415),
         (json.dumps({"type": "message", "from": []}).encode(), "application/json", 400),
     ]
+    huge = running.teams.message("add " + "x" * MAX_BODY + " | Nurse")
+    cases.append((json.dumps(huge).encode(), "application/json", 413))
     for body, content_type, expected in cases:
         assert (await post(running, body, content_type))[0] == expected, body[:50]
     assert_no_tracebacks(caplog, "")
