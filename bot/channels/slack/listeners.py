@@ -79,6 +79,17 @@ class Routable(_Part):
     enterprise: dict[str, Any] | None = None
     authorizations: list[dict[str, Any]] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _present_means_not_null(cls, data: Any) -> Any:
+        # Bolt reads these as body.get("event", {}).get("type") and body["view"].get(...):
+        # present but null breaks that as surely as a wrong type does.
+        if isinstance(data, dict) and any(
+            key in data and data[key] is None for key in ("event", "view", "actions")
+        ):
+            raise ValueError("null where Slack sends an object")
+        return data
+
     @model_validator(mode="after")
     def _what_the_type_needs(self) -> Routable:
         needs = {"block_actions": "actions", "view_submission": "view", "event_callback": "event"}
@@ -450,7 +461,12 @@ class SlackListeners:
         replies = await self.coach.handle(who, Inbound(text=command, idempotency_key=key))
         if self.is_repeat(replies, language):
             return
-        await self.show_outcome(client, body, action, replies, who)
+        for reply in replies:
+            if reply.attachment is not None:
+                await self.send_file(client, who, reply.attachment, response_url)
+        replies = [reply for reply in replies if reply.attachment is None]
+        if replies:
+            await self.show_outcome(client, body, action, replies, who)
 
     async def show_outcome(
         self,

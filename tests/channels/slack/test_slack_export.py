@@ -105,3 +105,21 @@ async def test_a_redelivered_export_command_is_not_exported_twice(bot: Bot, vict
         await settle()
     assert len(bot.fake.called("upload")) == 1
     assert await exports(bot) == 1
+
+
+async def test_an_export_button_also_sends_a_file(bot: Bot, victim: Victim) -> None:
+    """Whatever asks for an export, the JSON goes out as a file, never into a message."""
+    payload = bot.slack.block_action(
+        {"action_id": "coach:en:0", "value": f"export {victim.ref}"},
+        "card:0",
+        {"type": "message", "is_ephemeral": True},
+        user=ADMIN,
+        response_url=bot.fake.response_url("btn"),
+    )
+    assert await bot.slack.interact(payload) == (200, "")
+    await settle()
+    (upload,) = bot.fake.called("upload")
+    assert json.loads(upload.params["body"])["candidate"] == victim.ref
+    answers = json.dumps(bot.fake.responses, ensure_ascii=False)
+    assert "I've sent you the export" in answers and victim.note not in answers
+    assert await exports(bot) == 1

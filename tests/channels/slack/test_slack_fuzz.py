@@ -245,6 +245,7 @@ async def test_oversized_and_unreadable_bodies(
         (b'{"type": "block_actions", "actions": null, "user": {"id": "U0KARI"}}', FORM),
         (b'{"type": "event_callback", "event": "app_home_opened", "team_id": "T0TEAM"}', FORM),
         (b'{"type": "block_actions", "actions": [], "user": {"id": "U0KARI"}}', FORM),
+        (b'{"team_id": "T0TEAM", "event": null}', "application/json"),
     ]
     for body, content_type in cases:
         sent = await post_raw(bot, body, content_type)
