@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Language = Literal["nb", "en"]
+
+# What a Slack team/user id or a Teams tenant/AAD/account id looks like: channels check ids from
+# a payload against this before they reach the engine (a NUL would otherwise reach the store).
+PLATFORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]*")
+
+
+def is_platform_id(value: object, max_length: int = 128) -> bool:
+    """A non-empty id of letters, digits and . _ : @ + = / - (no space, control or other)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= max_length
+        and PLATFORM_ID.fullmatch(value) is not None
+    )
 
 
 class Identity(BaseModel):
@@ -17,6 +32,17 @@ class Identity(BaseModel):
     user: str = Field(min_length=1, max_length=128)
     language: Language | None = None
     timezone: str | None = None
+
+    @field_validator("workspace", "user")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        # The last line of defence (the console passes an OS user name): nothing a database
+        # cannot store or a log line should not carry.
+        if value != value.strip() or any(
+            unicodedata.category(char) in ("Cc", "Cs") for char in value
+        ):
+            raise ValueError("not a usable id")
+        return value
 
 
 class Inbound(BaseModel):

@@ -9,11 +9,14 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 
-from bot.channels.slack.listeners import SlackListeners, register
+from bot.channels.slack.listeners import Routable, SlackListeners, register
 from bot.channels.slack.notify import DEFAULT_TIMEOUT, SlackNotifier, web_client
 from bot.coach import Coach
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SLACK_APP", "SlackNotifier", "create_bolt_app", "mount_slack", "start_socket_mode"]
 
@@ -57,9 +60,28 @@ def mount_slack(
     """POST /slack/events: slash commands, interactivity and events, signature-checked by Bolt."""
     bolt, listeners = _build(settings, coach, timeout)
     app[SLACK_APP] = bolt
+    verifier = SignatureVerifier(settings.slack_signing_secret or "-")
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
+        # Bolt reads the payload while building the request and while routing it, assuming
+        # Slack's shapes throughout: a body that is not UTF-8, JSON cut short, or a payload with
+        # a list or null where Slack puts an object raises there. Slack never sends such a
+        # thing (and an unsigned one is refused before routing), so it is a 400, not a 500.
+        try:
+            bolt_request = await to_bolt_request(request)
+            # Only a signed payload is judged by its shape; any other gets Bolt's 401 as before.
+            if verifier.is_valid(
+                bolt_request.raw_body,
+                request.headers.get("X-Slack-Request-Timestamp"),
+                request.headers.get("X-Slack-Signature"),
+            ):
+                Routable.model_validate(bolt_request.body)
+            bolt_response = await bolt.async_dispatch(bolt_request)
+        except (ValueError, LookupError, TypeError, AttributeError, KeyError, IndexError) as error:
+            # ValidationError is a ValueError. Only the type is logged: the payload is not ours.
+            log.warning("refused a Slack request that could not be read: %s", type(error).__name__)
+            text = coach.t(settings.coach_language, "bad_request")
+            return web.Response(status=400, text=text)
         return await to_aiohttp_response(bolt_response)
 
     app.router.add_post("/slack/events", slack_events)

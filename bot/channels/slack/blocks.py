@@ -145,9 +145,9 @@ def encode_metadata(candidate_id: str, **extra: str | None) -> str:
     return text if len(text) <= MAX_METADATA else json.dumps({"candidate": candidate_id})
 
 
-def decode_metadata(text: str) -> dict[str, str]:
+def decode_metadata(text: Any) -> dict[str, str]:
     """Our JSON metadata, or a bare candidate id (as a hand-built view may carry)."""
-    text = (text or "").strip()
+    text = text.strip() if isinstance(text, str) else ""
     if text.startswith("{"):
         try:
             data = json.loads(text)
@@ -217,27 +217,35 @@ def form_errors(form: Form) -> dict[str, str]:
     return {field.key: field.error for field in form.fields if field.error}
 
 
-def state_values(values: dict[str, Any]) -> dict[str, str]:
+def _elements(elements: Any) -> list[dict[str, Any]]:
+    # A submitted view is read defensively: anything not shaped as Slack shapes it is skipped.
+    if not isinstance(elements, dict):
+        return []
+    return [element for element in elements.values() if isinstance(element, dict)]
+
+
+def state_values(values: Any) -> dict[str, str]:
     """The text of every plain-text input in a submitted view, by block_id."""
     answers: dict[str, str] = {}
-    for block_id, elements in (values or {}).items():
-        for element in elements.values():
+    for block_id, elements in (values if isinstance(values, dict) else {}).items():
+        for element in _elements(elements):
+            value = element.get("value")
             if element.get("type") == "plain_text_input":
-                answers[block_id] = element.get("value") or ""
+                answers[block_id] = value if isinstance(value, str) else ""
     return answers
 
 
-def checked(values: dict[str, Any], block_id: str) -> bool:
-    for element in (values or {}).get(block_id, {}).values():
-        if element.get("selected_options"):
-            return True
-    return False
+def checked(values: Any, block_id: str) -> bool:
+    elements = values.get(block_id) if isinstance(values, dict) else None
+    return any(element.get("selected_options") for element in _elements(elements))
 
 
 def first_input_block(view: dict[str, Any]) -> str | None:
-    for block in view.get("blocks", []):
-        if block.get("type") == "input":
-            return block.get("block_id")
+    blocks = view.get("blocks")
+    for block in blocks if isinstance(blocks, list) else []:
+        if isinstance(block, dict) and block.get("type") == "input":
+            block_id = block.get("block_id")
+            return block_id if isinstance(block_id, str) else None
     return None
 
 
@@ -266,6 +274,8 @@ def mark_done(blocks: list[Block], block_id: str, text: str) -> list[Block]:
     updated: list[Block] = []
     replaced = False
     for block in blocks:
+        if not isinstance(block, dict):
+            continue
         if block.get("block_id") == block_id and block.get("type") == "actions":
             updated.append(done)
             replaced = True

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -22,7 +26,7 @@ from bot.channels.slack.notify import (
     retry_handlers,
 )
 from bot.coach import Coach
-from bot.messages import Identity, Inbound, Reply
+from bot.messages import Attachment, Identity, Inbound, Reply, is_platform_id
 from bot.notify import DeliveryError, Recipient
 from bot.settings import Settings
 
@@ -34,7 +38,65 @@ PROFILE_MAX_AGE = timedelta(days=7)
 # Commands that change nothing need no delivery key (and no row in processed_events).
 READ_ONLY = frozenset({"help", "list", "report", "pool"})
 NORWEGIAN = frozenset({"nb", "no", "nn"})
+# Uploading adds one failure of its own: the upload_url answering anything but 200.
+FILE_FAILURES = (*API_FAILURES, SlackRequestError)
 EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged"})
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Action(_Part):
+    action_id: str
+
+
+class _View(_Part):
+    callback_id: str | None = None
+    type: str | None = None
+
+
+class _Event(_Part):
+    type: str
+
+
+class Routable(_Part):
+    """What Bolt's routing reads from a payload without checking its type first.
+
+    Slack always sends these shapes; checked before Bolt sees the payload, so that one not
+    shaped like Slack's gets a 400 instead of an exception inside Bolt's middleware.
+    """
+
+    type: str | None = None
+    actions: list[_Action] | None = Field(default=None, min_length=1)
+    view: _View | None = None
+    event: _Event | None = None
+    team: dict[str, Any] | str | None = None
+    user: dict[str, Any] | str | None = None
+    container: dict[str, Any] | None = None
+    message: dict[str, Any] | None = None
+    channel: dict[str, Any] | None = None
+    enterprise: dict[str, Any] | None = None
+    authorizations: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _present_means_not_null(cls, data: Any) -> Any:
+        # Bolt reads these as body.get("event", {}).get("type") and body["view"].get(...):
+        # present but null breaks that as surely as a wrong type does.
+        if isinstance(data, dict) and any(
+            key in data and data[key] is None for key in ("event", "view", "actions")
+        ):
+            raise ValueError("null where Slack sends an object")
+        return data
+
+    @model_validator(mode="after")
+    def _what_the_type_needs(self) -> Routable:
+        needs = {"block_actions": "actions", "view_submission": "view", "event_callback": "event"}
+        part = needs.get(self.type or "")
+        if part and getattr(self, part) is None:
+            raise ValueError(f"{self.type} without {part}")
+        return self
 
 
 def language_from_locale(locale: str | None) -> str | None:
@@ -44,19 +106,44 @@ def language_from_locale(locale: str | None) -> str | None:
     return "nb" if locale.replace("_", "-").split("-")[0].lower() in NORWEGIAN else "en"
 
 
-def ids(body: dict[str, Any]) -> tuple[str, str]:
-    """The workspace (team, else enterprise) and user of an interaction or event payload."""
-    user = body.get("user") or {}
-    team = (
-        (body.get("team") or {}).get("id")
-        or body.get("team_id")
-        or user.get("team_id")
-        or (body.get("enterprise") or {}).get("id")
-        or body.get("enterprise_id")
-        or "unknown"
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def delivery_key(*parts: Any) -> str:
+    """A processed-events key for one delivery; hashed when a payload's parts make it long."""
+    key = "slack:" + ":".join(str(part) for part in parts)
+    return (
+        key
+        if len(key) <= 200
+        else "slack:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
     )
-    user_id = user.get("id") or body.get("user_id") or (body.get("event") or {}).get("user") or ""
-    return str(team), str(user_id)
+
+
+def _first(*values: Any) -> str:
+    # Only strings count: a number or a list where Slack puts an id is not an id.
+    return next((value for value in values if isinstance(value, str) and value), "")
+
+
+def ids(body: dict[str, Any]) -> tuple[str, str]:
+    """The workspace (team, else enterprise) and user of a command, interaction or event.
+
+    Either is "" when the payload does not name one; `check_ids` refuses such a request.
+    """
+    user = _dict(body.get("user"))
+    team = _first(
+        _dict(body.get("team")).get("id"),
+        body.get("team_id"),
+        user.get("team_id"),
+        _dict(body.get("enterprise")).get("id"),
+        body.get("enterprise_id"),
+    )
+    user_id = _first(user.get("id"), body.get("user_id"), _dict(body.get("event")).get("user"))
+    return team, user_id
 
 
 class SlackListeners:
@@ -68,6 +155,7 @@ class SlackListeners:
         self.session: aiohttp.ClientSession | None = None
 
     def register(self, app: AsyncApp) -> None:
+        app.middleware(self.check_ids)
         app.command(COMMAND)(self.on_command)
         app.action({"type": "block_actions", "action_id": blocks.ADD_BUTTON})(self.on_add_button)
         app.action({"type": "block_actions", "action_id": blocks.ACTION_ID_PATTERN})(self.on_button)
@@ -76,6 +164,16 @@ class SlackListeners:
         app.view_submission(blocks.SKIP_REASON)(self.on_skip_reason)
         app.event("app_home_opened")(self.on_home)
         app.error(self.on_error)
+
+    async def check_ids(self, body: dict[str, Any], next: Any) -> BoltResponse | None:
+        """Runs after Bolt's signature check: a team or user id that is not shaped like one
+        (missing, not a string, a NUL, too long) is refused before anything reaches the engine."""
+        team, user = ids(body)
+        if is_platform_id(team) and is_platform_id(user):
+            return await next()
+        log.warning("refused a Slack request without a usable team or user id")
+        text = self.coach.t(self.settings.coach_language, "bad_identity")
+        return BoltResponse(status=400, body=text)
 
     # -- small helpers ------------------------------------------------------------------
 
@@ -170,10 +268,10 @@ class SlackListeners:
     async def on_command(self, ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
         # Empty acknowledgement at once; the answer follows through the response_url.
         await ack()
-        team, user = str(command.get("team_id") or "unknown"), str(command.get("user_id") or "")
-        text = str(command.get("text") or "")
-        response_url = command.get("response_url")
-        trigger_id = command.get("trigger_id")
+        team, user = ids(command)
+        text = _text(command.get("text"))
+        response_url = _text(command.get("response_url")) or None
+        trigger_id = _text(command.get("trigger_id")) or None
         parsed = commands.parse(text)
         if isinstance(parsed, commands.Start):
             await self.open_checklist(
@@ -188,10 +286,49 @@ class SlackListeners:
             return
         who = await self.identify(client, team, user)
         kind = getattr(parsed, "kind", None)
-        key = f"slack:command:{team}:{trigger_id}" if trigger_id and kind not in READ_ONLY else None
+        key = (
+            delivery_key("command", team, trigger_id)
+            if trigger_id and kind not in READ_ONLY
+            else None
+        )
         replies = await self.coach.handle(who, Inbound(text=text, idempotency_key=key))
         for reply in replies:
+            if reply.attachment is not None:
+                await self.send_file(client, who, reply.attachment, response_url)
+                continue
             await self.say(client, user, reply, self.language(who), response_url)
+
+    async def send_file(
+        self,
+        client: AsyncWebClient,
+        who: Identity,
+        attachment: Attachment,
+        response_url: str | None,
+    ) -> None:
+        """An export goes to the asker's DM as a file, never pasted where others might see it.
+
+        conversations.open, then files.getUploadURLExternal, a POST of the bytes to the
+        upload_url, and files.completeUploadExternal (slack_sdk's files_upload_v2), each with
+        the client's bounded 429 retries. If any step fails, the asker hears so and can ask
+        again; the engine wrote the audit entry once, when it made the export.
+        """
+        language = self.language(who)
+        name = attachment.filename
+        try:
+            opened = await client.conversations_open(users=who.user)
+            channel = _dict(opened.get("channel")).get("id")
+            await client.files_upload_v2(
+                channel=channel,
+                content=attachment.content,
+                filename=attachment.filename,
+                title=attachment.filename,
+                initial_comment=self.coach.t(language, "export_file_comment", filename=name),
+            )
+            text = self.coach.t(language, "export_sent_file", filename=name)
+        except FILE_FAILURES as error:
+            log.warning("export upload failed: %s", error_code(error))
+            text = self.coach.t(language, "export_not_sent", filename=name)
+        await self.tell(client, who.user, text, [blocks.section(text)], response_url)
 
     # -- the checklist modal -------------------------------------------------------------
 
@@ -247,15 +384,15 @@ class SlackListeners:
     ) -> None:
         """view_submission: inline errors keep the modal open; a script closes it and is DM'd."""
         team, user = ids(body)
-        metadata = blocks.decode_metadata(view.get("private_metadata") or "")
+        metadata = blocks.decode_metadata(view.get("private_metadata"))
         candidate = metadata.get("candidate", "")
-        answers = blocks.state_values((view.get("state") or {}).get("values") or {})
+        answers = blocks.state_values(_dict(view.get("state")).get("values"))
         # No users.info here: the answer (errors or not) must go back within 3 s.
         who = await self.identify(client, team, user, look_up=False)
         language = self.language(who)
         delivery = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}"
         reply = await self.coach.submit_checklist(
-            who, candidate, answers, idempotency_key=f"slack:view:{team}:{user}:{delivery}"
+            who, candidate, answers, idempotency_key=delivery_key("view", team, user, delivery)
         )
         if reply.form is not None and blocks.form_errors(reply.form):
             await ack(response_action="errors", errors=blocks.form_errors(reply.form))
@@ -302,12 +439,12 @@ class SlackListeners:
     ) -> None:
         """Every command button: its value is grammar words, run once per delivery."""
         await ack()
-        command = str(action.get("value") or "")
+        command = _text(action.get("value"))
         team, user = ids(body)
         hint = blocks.language_of_action(
-            str(action.get("action_id") or ""), self.settings.coach_language
+            _text(action.get("action_id")), self.settings.coach_language
         )
-        response_url = body.get("response_url")
+        response_url = _text(body.get("response_url")) or None
         parsed = commands.parse(command)
         if isinstance(parsed, commands.Start):
             await self.open_checklist(
@@ -320,11 +457,16 @@ class SlackListeners:
         who = await self.identify(client, team, user)
         language = self.language(who)
         delivery = action.get("action_ts") or body.get("trigger_id")
-        key = f"slack:action:{team}:{user}:{delivery}" if delivery else None
+        key = delivery_key("action", team, user, delivery) if delivery else None
         replies = await self.coach.handle(who, Inbound(text=command, idempotency_key=key))
         if self.is_repeat(replies, language):
             return
-        await self.show_outcome(client, body, action, replies, who)
+        for reply in replies:
+            if reply.attachment is not None:
+                await self.send_file(client, who, reply.attachment, response_url)
+        replies = [reply for reply in replies if reply.attachment is None]
+        if replies:
+            await self.show_outcome(client, body, action, replies, who)
 
     async def show_outcome(
         self,
@@ -336,37 +478,35 @@ class SlackListeners:
     ) -> None:
         """Where the button was: the Home tab is redrawn, a message is updated in place."""
         text = "\n\n".join(reply.text for reply in replies)
-        container = body.get("container") or {}
-        message = body.get("message")
+        container = _dict(body.get("container"))
+        message = body.get("message") if isinstance(body.get("message"), dict) else None
+        response_url = _text(body.get("response_url")) or None
         if container.get("type") == "view":
             await self.publish_home(client, who, banner=text)
             return
         if message is None or container.get("is_ephemeral"):
             # An ephemeral message cannot be chat.update'd; answer beside it.
-            await self.tell(
-                client, who.user, text, [blocks.section(text)], body.get("response_url")
-            )
+            await self.tell(client, who.user, text, [blocks.section(text)], response_url)
             return
-        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        channel = container.get("channel_id") or _dict(body.get("channel")).get("id")
+        shown = message.get("blocks")
         try:
             await client.chat_update(
                 channel=channel,
                 ts=container.get("message_ts") or message.get("ts"),
-                text=blocks.fallback_text(message.get("text") or text),
+                text=blocks.fallback_text(_text(message.get("text")) or text),
                 blocks=blocks.mark_done(
-                    message.get("blocks") or [], str(action.get("block_id")), text
+                    shown if isinstance(shown, list) else [], str(action.get("block_id")), text
                 ),
             )
         except API_FAILURES as error:
             log.warning("chat.update failed: %s", error_code(error))
-            await self.tell(
-                client, who.user, text, [blocks.section(text)], body.get("response_url")
-            )
+            await self.tell(client, who.user, text, [blocks.section(text)], response_url)
 
     async def ask_skip_reason(
         self, client: AsyncWebClient, body: dict[str, Any], ref: str, language: str
     ) -> None:
-        container = body.get("container") or {}
+        container = _dict(body.get("container"))
         source = "home" if container.get("type") == "view" else "message"
         metadata = blocks.encode_metadata(ref, source=source)
         try:
@@ -378,21 +518,22 @@ class SlackListeners:
             log.warning("views.open failed: %s", error_code(error))
             text = self.coach.t(language, "slack_api_failed")
             _, user = ids(body)
-            await self.tell(client, user, text, [blocks.section(text)], body.get("response_url"))
+            response_url = _text(body.get("response_url")) or None
+            await self.tell(client, user, text, [blocks.section(text)], response_url)
 
     async def on_skip_reason(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         team, user = ids(body)
-        metadata = blocks.decode_metadata(view.get("private_metadata") or "")
-        reason = blocks.state_values((view.get("state") or {}).get("values") or {}).get("reason")
+        metadata = blocks.decode_metadata(view.get("private_metadata"))
+        reason = blocks.state_values(_dict(view.get("state")).get("values")).get("reason")
         who = await self.identify(client, team, user, look_up=False)
         language = self.language(who)
         delivery = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}"
         command = f"log {metadata.get('candidate', '')} skipped {(reason or '').strip()}"
         replies = await self.coach.handle(
             who,
-            Inbound(text=command, idempotency_key=f"slack:view:{team}:{user}:{delivery}"),
+            Inbound(text=command, idempotency_key=delivery_key("view", team, user, delivery)),
         )
         if self.is_repeat(replies, language):
             await ack()
@@ -455,7 +596,7 @@ class SlackListeners:
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         team, user = ids(body)
-        values = (view.get("state") or {}).get("values") or {}
+        values = _dict(_dict(view.get("state")).get("values"))
         answers = blocks.state_values(values)
         name = " ".join((answers.get("name") or "").split())
         position = " ".join((answers.get("position") or "").split())
@@ -475,7 +616,7 @@ class SlackListeners:
         )
         delivery = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}"
         replies = await self.coach.handle(
-            who, Inbound(text=command, idempotency_key=f"slack:view:{team}:{user}:{delivery}")
+            who, Inbound(text=command, idempotency_key=delivery_key("view", team, user, delivery))
         )
         if self.is_repeat(replies, language):
             await ack()

@@ -15,7 +15,13 @@ from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.teams.bot import CoachBot, on_turn_error
+from bot.channels.teams.bot import (
+    ActivityShape,
+    CoachBot,
+    identity_from,
+    on_turn_error,
+    routable,
+)
 from bot.channels.teams.connector import BotFrameworkEndpoints, create_adapter
 from bot.channels.teams.notify import TeamsNotifier
 from bot.channels.teams.state import DatabaseStorage
@@ -28,6 +34,8 @@ __all__ = ["BotFrameworkEndpoints", "TeamsNotifier", "mount_teams"]
 log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api/messages"
+# Activities that act for a user: without a usable tenant and user id they are refused.
+NEEDS_SENDER = frozenset({"message", "invoke", "conversationUpdate", "installationUpdate"})
 
 
 def mount_teams(
@@ -49,7 +57,8 @@ def mount_teams(
             return web.Response(status=415)
         try:
             body = await request.json()
-            activity = Activity().deserialize(body) if isinstance(body, dict) else None
+            ActivityShape.model_validate(body)  # a ValidationError is a ValueError
+            activity = Activity().deserialize(body)
         except (ValueError, DeserializationError):
             activity = None
         if activity is None or not activity.type:
@@ -62,6 +71,15 @@ def mount_teams(
         except Exception as error:  # a bad token fails in many ways (PyJWT, lookups): all 401
             log.warning("refused a Teams request: %s", type(error).__name__)
             return web.Response(status=401)
+        if activity.type in NEEDS_SENDER and not routable(activity):
+            log.warning("refused a Teams activity without channel, conversation or service url")
+            text = coach.t(settings.coach_language, "bad_request")
+            return web.json_response({"error": text}, status=400)
+        if activity.type in NEEDS_SENDER and identity_from(activity) is None:
+            # Checked after authentication, so a forged request still only learns "401".
+            log.warning("refused a Teams activity without a usable tenant or user id")
+            text = coach.t(settings.coach_language, "bad_identity")
+            return web.json_response({"error": text}, status=400)
         response = await adapter.process_activity(authenticated, activity, bot.on_turn)
         if response is not None:
             return web.json_response(data=serializer_helper(response.body), status=response.status)

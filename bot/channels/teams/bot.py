@@ -2,33 +2,47 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
+import math
+from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import (
     ActivityHandler,
     CardFactory,
     ConversationState,
+    InvokeResponse,
     MessageFactory,
     Storage,
     TurnContext,
     UserState,
 )
-from botbuilder.schema import Activity, ChannelAccount, ResourceResponse, TextFormatTypes
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationAccount,
+    ResourceResponse,
+    TextFormatTypes,
+)
+from botbuilder.schema import Attachment as FileAttachment
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from bot import commands
 from bot.channels.teams import cards
 from bot.channels.teams.connector import ConnectorFailure, deliver, tune_connector
 from bot.coach import Coach
-from bot.messages import Identity, Inbound, Reply
+from bot.messages import Identity, Inbound, Reply, is_platform_id
 
 log = logging.getLogger(__name__)
 
 NORWEGIAN = ("nb", "no", "nn")
 # Card activity ids kept per conversation, so a card can be updated after a restart.
 MAX_REMEMBERED_CARDS = 50
+# The largest export sent inline in a chat (bytes before base64; see export_activity).
+INLINE_EXPORT_LIMIT = 18 * 1024
 
 
 # -- reading an activity ------------------------------------------------------------------------
@@ -50,32 +64,104 @@ def timezone_from(activity: Activity) -> str | None:
 
 
 def tenant_of(activity: Activity) -> str | None:
+    """The tenant the activity names ("" for one that is there but not a string); None if none."""
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     tenant = channel_data.get("tenant")
-    if isinstance(tenant, dict) and tenant.get("id"):
-        return str(tenant["id"])
-    if activity.conversation is not None and activity.conversation.tenant_id:
+    if isinstance(tenant, dict) and tenant.get("id") is not None:
+        return tenant["id"] if isinstance(tenant["id"], str) else ""
+    if activity.conversation is not None and activity.conversation.tenant_id is not None:
         return activity.conversation.tenant_id
     return None
 
 
-def _bounded(value: str) -> str:
+# Longer ids than Teams uses are hashed to fit the store; longer than this is not an id at all.
+MAX_RAW_ID = 1024
+
+
+def _usable(value: object) -> str | None:
+    """A platform id checked before it reaches the engine (a NUL would reach the database)."""
+    if not is_platform_id(value, MAX_RAW_ID):
+        return None
+    assert isinstance(value, str)
     # Identity fields hold at most 128 characters; Teams ids are far shorter, others may not be.
     return value if len(value) <= 128 else hashlib.sha256(value.encode()).hexdigest()
 
 
 def identity_from(activity: Activity) -> Identity | None:
-    """Tenant = workspace, AAD object id = user; language and time zone from the client."""
+    """Tenant = workspace, AAD object id = user; language and time zone from the client.
+
+    None when the activity names no sender, or a tenant or user id no platform would send.
+    """
     sender: ChannelAccount | None = activity.from_property
-    if sender is None or not (sender.aad_object_id or sender.id):
+    if sender is None or not isinstance(sender, ChannelAccount):
         return None
-    workspace = tenant_of(activity) or activity.channel_id or "teams"
+    tenant = tenant_of(activity)
+    if tenant is None:
+        # Teams always names the tenant; without one, every such user would share a workspace.
+        # Only channels that have no tenants (the Emulator, Web Chat) fall back to the channel.
+        if activity.channel_id == "msteams":
+            return None
+        tenant = activity.channel_id or "teams"
+    workspace = _usable(tenant)
+    user = _usable(sender.aad_object_id or sender.id)
+    if workspace is None or user is None:
+        return None
+    zone = timezone_from(activity)
     return Identity(
         platform="teams",
-        workspace=_bounded(workspace),
-        user=_bounded(sender.aad_object_id or sender.id),
+        workspace=workspace,
+        user=user,
         language=language_from(activity.locale),  # type: ignore[arg-type]
-        timezone=timezone_from(activity),
+        timezone=zone if isinstance(zone, str) else None,
+    )
+
+
+class _Account(BaseModel):
+    # Field names are the Bot Framework's JSON names, so no aliases are needed.
+    model_config = ConfigDict(extra="allow")
+    id: StrictStr | None = None
+    aadObjectId: StrictStr | None = None
+
+
+class _Conversation(_Account):
+    tenantId: StrictStr | None = None
+    conversationType: StrictStr | None = None
+
+
+class ActivityShape(BaseModel):
+    """The fields of an activity that botbuilder and the coach read, with Teams' own types.
+
+    Checked on the raw JSON before botbuilder's deserializer, which turns an object where an
+    id belongs into text and carries on (then fails, deep in a reply, with the connector).
+    """
+
+    model_config = ConfigDict(extra="allow")
+    type: StrictStr
+    id: StrictStr | None = None
+    channelId: StrictStr | None = None
+    serviceUrl: StrictStr | None = None
+    replyToId: StrictStr | None = None
+    text: StrictStr | None = None
+    locale: StrictStr | None = None
+    from_: _Account | None = Field(default=None, alias="from")
+    recipient: _Account | None = None
+    conversation: _Conversation | None = None
+    channelData: dict[str, Any] | None = None
+    entities: list[dict[str, Any]] | None = None
+    membersAdded: list[_Account] | None = None
+
+
+def routable(activity: Activity) -> bool:
+    """The fields botbuilder needs to answer and to key its state; Teams always sends them."""
+    conversation = activity.conversation
+    return (
+        isinstance(activity.channel_id, str)
+        and bool(activity.channel_id)
+        and isinstance(activity.service_url, str)
+        and bool(activity.service_url)
+        and isinstance(conversation, ConversationAccount)
+        and isinstance(conversation.id, str)
+        and bool(conversation.id)
     )
 
 
@@ -128,6 +214,14 @@ class CoachBot(ActivityHandler):
         await super().on_turn(turn_context)
         await self.conversation_state.save_changes(turn_context)
         await self.user_state.save_changes(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        # The coach's cards use Action.Submit (message activities); no invoke is ours. Unknown
+        # ones get "bad request", not botbuilder's 501, which reads as a failure of the bot.
+        response = await super().on_invoke_activity(turn_context)
+        if response is None or response.status == HTTPStatus.NOT_IMPLEMENTED:
+            return InvokeResponse(status=HTTPStatus.BAD_REQUEST)
+        return response
 
     # -- install and greeting --------------------------------------------------------------
 
@@ -274,6 +368,9 @@ class CoachBot(ActivityHandler):
                 sent = await self._send(turn_context, _card_message(card))
                 await self._remember_card(turn_context, reply.form.candidate_id, "checklist", sent)
                 continue
+            if reply.attachment is not None:
+                await self._send(turn_context, export_activity(self.coach, language, reply))
+                continue
             await self._send(turn_context, reply_activity(reply, labels))
 
     async def _send(self, turn_context: TurnContext, activity: Activity) -> ResourceResponse | None:
@@ -345,6 +442,37 @@ def reply_activity(reply: Reply, labels: cards.Labels) -> Activity:
             CardFactory.adaptive_card(cards.buttons_card(card, labels)) for card in reply.cards
         ]
         activity.attachment_layout = "list"
+    return activity
+
+
+def export_activity(coach: Coach, language: str, reply: Reply) -> Activity:
+    """An export as a file in the chat (inline, as a data: URL), never pasted as text.
+
+    Teams caps a bot message at about 28 KB, and base64 makes the file a third larger, so a
+    bigger export gets a message saying so instead of a message Teams would refuse.
+    """
+    attachment = reply.attachment
+    assert attachment is not None
+    data = attachment.content.encode("utf-8")
+    name = attachment.filename
+    if len(data) > INLINE_EXPORT_LIMIT:
+        text = coach.t(
+            language,
+            "teams_export_too_large",
+            filename=name,
+            size=math.ceil(len(data) / 1024),
+            limit=INLINE_EXPORT_LIMIT // 1024,
+        )
+        return plain_text(text)
+    activity = plain_text(coach.t(language, "teams_export_attached", filename=name))
+    encoded = base64.b64encode(data).decode("ascii")
+    activity.attachments = [
+        FileAttachment(
+            content_type=attachment.media_type,
+            content_url=f"data:{attachment.media_type};base64,{encoded}",
+            name=name,
+        )
+    ]
     return activity
 
 

@@ -25,7 +25,7 @@ from botframework.connector.auth import (
 )
 from msal import ConfidentialClientApplication
 from msrest.authentication import Authentication
-from msrest.exceptions import ClientRequestError
+from msrest.exceptions import ClientRequestError, DeserializationError
 from pydantic import BaseModel
 from urllib3 import Retry
 
@@ -221,6 +221,10 @@ async def deliver(call: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS)
             # No token for the bot (botbuilder and MSAL say so with PermissionError, an
             # OSError): its credentials were refused, which no retry will change.
             raise ConnectorFailure("bot credentials refused", credentials=True) from error
+        except DeserializationError as error:
+            # The connector (or a proxy before it) answered something that is not its JSON,
+            # such as an HTML error page: not worth a retry, and not a crash of the turn.
+            raise ConnectorFailure("connector answered something unreadable") from error
         except (TimeoutError, ClientRequestError, OSError) as error:
             if attempt == attempts:
                 raise ConnectorFailure(f"connector unreachable: {type(error).__name__}") from error

@@ -65,6 +65,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.api)
         app.router.add_post("/respond/{key}", self.respond)
+        app.router.add_post("/upload/{file_id}", self.upload)
         app.router.add_get("/socket", self.socket)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
@@ -148,6 +149,16 @@ class FakeSlack:
             view = json.loads(view) if isinstance(view, str) else dict(view or {})
             view_id = params.get("view_id") or f"V{n:04d}"
             return {"ok": True, "view": {**view, "id": view_id, "hash": f"h{n}"}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{params.get('users')}"}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{n:04d}"
+            url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
+            return {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            return {"ok": True, "files": files}
         if method == "chat.postMessage":
             return {"ok": True, "channel": f"D{params.get('channel')}", "ts": f"{n}.000100"}
         return {"ok": True}
@@ -161,6 +172,17 @@ class FakeSlack:
         async for _ in socket:
             pass
         return socket
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """The upload_url files.getUploadURLExternal hands out: takes the file's bytes."""
+        body = await request.read()
+        await self._record(Call("upload", {"file_id": request.match_info["file_id"], "body": body},
+                                dict(request.headers)))  # fmt: skip
+        queue = self.plans.get("upload")
+        if queue:
+            plan = queue.pop(0)
+            return web.Response(status=plan.status, text="failed", headers=plan.headers)
+        return web.Response(text="OK - 17")
 
     async def respond(self, request: web.Request) -> web.Response:
         await self._record(response=await request.json())

@@ -26,4 +26,4 @@ def test_manifest_matches_the_bot() -> None:
     assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
     assert features["app_home"]["home_tab_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "users:read"} <= scopes
+    assert {"commands", "chat:write", "users:read", "im:write", "files:write"} <= scopes
