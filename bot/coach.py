@@ -269,9 +269,10 @@ class Coach:
             recruiter = await queries.find_recruiter(session, who.platform, who.workspace, who.user)
             if recruiter is None:
                 return False
-            found = await queries.find_candidates(session, recruiter, candidate_id)
-            matches = [c for c in found if c.public_id == candidate_id.casefold()]
-            return bool(matches) and matches[0].outcome is None
+            candidate = await queries.own_candidate(
+                session, recruiter, commands.clean(candidate_id)
+            )
+            return candidate is not None and candidate.outcome is None
 
     def t(self, language: str, key: str, **values: object) -> str:
         return self.guides.text(language, key, **values)
@@ -440,9 +441,9 @@ class Coach:
         return None, Reply(text=text)
 
     async def _own_candidate(self, ctx: Context, candidate_id: str) -> Candidate | None:
-        found = await queries.find_candidates(ctx.session, ctx.recruiter, candidate_id)
-        matches = [c for c in found if c.public_id == candidate_id.casefold()]
-        return matches[0] if matches else None
+        """By id only: ids come from our own forms. Cleaned, since a form payload may carry a
+        lone surrogate that no database driver can encode."""
+        return await queries.own_candidate(ctx.session, ctx.recruiter, commands.clean(candidate_id))
 
     async def _preparation(
         self, ctx: Context, candidate: Candidate, guide: Guide

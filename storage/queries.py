@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from storage.tables import (
     CallLog,
@@ -153,6 +153,21 @@ async def find_candidates(session: AsyncSession, recruiter: Recruiter, ref: str)
     if exact:
         return exact
     return [c for c in rows if c.name and wanted in c.name.casefold()]
+
+
+async def own_candidate(
+    session: AsyncSession, recruiter: Recruiter, public_id: str
+) -> Candidate | None:
+    """The recruiter's candidate with exactly this public id, position loaded, in one statement."""
+    return await session.scalar(
+        select(Candidate)
+        .options(joinedload(Candidate.position))
+        .where(
+            _own(recruiter),
+            Candidate.name.is_not(None),
+            Candidate.public_id == public_id.casefold(),
+        )
+    )
 
 
 async def list_candidates(
