@@ -20,6 +20,7 @@ from bot.settings import Settings
 from conversation_guides import GuideBook
 from conversation_guides.schema import Guide, Step
 from storage import queries
+from storage.queries import CandidateSummary
 from storage.tables import CallPreparation, Candidate, Recruiter
 
 log = logging.getLogger(__name__)
@@ -417,8 +418,7 @@ class Coach:
 
     async def _context(self, session: AsyncSession, who: Identity) -> Context:
         now = self.clock()
-        workspace = await queries.get_or_create_workspace(session, who.platform, who.workspace, now)
-        recruiter = await queries.get_or_create_recruiter(session, workspace, who.user, now)
+        recruiter = await queries.recruiter_for(session, who.platform, who.workspace, who.user, now)
         if who.language and recruiter.language != who.language:
             recruiter.language = who.language
         if who.timezone and who.timezone != recruiter.timezone and _valid_zone(who.timezone):
@@ -559,7 +559,9 @@ class Coach:
         ]
         return lines
 
-    def outcome_buttons(self, language: str, candidate: Candidate) -> list[Button]:
+    def outcome_buttons(
+        self, language: str, candidate: Candidate | CandidateSummary
+    ) -> list[Button]:
         ref = candidate.public_id
         return [
             Button(
@@ -577,7 +579,7 @@ class Coach:
             Button(label=self.t(language, "button_consent"), command=f"consent {ref}"),
         ]
 
-    def _candidate_line(self, ctx: Context, candidate: Candidate) -> str:
+    def _candidate_line(self, ctx: Context, candidate: Candidate | CandidateSummary) -> str:
         days = max(0, (ctx.now - candidate.rejected_at).days)
         if candidate.outcome is None:
             status = self.t(ctx.language, "status_pending", attempts=candidate.attempts)
@@ -589,12 +591,12 @@ class Coach:
             key,
             name=candidate.name,
             id=candidate.public_id,
-            position=candidate.position.title,
+            position=candidate.position_title,
             days=days,
             status=status,
         )
 
-    def _candidate_card(self, ctx: Context, candidate: Candidate) -> Card:
+    def _candidate_card(self, ctx: Context, candidate: Candidate | CandidateSummary) -> Card:
         return Card(
             title=f"{candidate.name} ({candidate.public_id})",
             lines=[self._candidate_line(ctx, candidate)],

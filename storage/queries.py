@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -90,6 +90,17 @@ async def find_recruiter(
     )
 
 
+async def recruiter_for(
+    session: AsyncSession, platform: str, workspace: str, user: str, now: datetime
+) -> Recruiter:
+    """The user's recruiter row in one joined read; the get-or-creates only on first contact."""
+    found = await find_recruiter(session, platform, workspace, user)
+    if found is not None:
+        return found
+    space = await get_or_create_workspace(session, platform, workspace, now)
+    return await get_or_create_recruiter(session, space, user, now)
+
+
 async def get_or_create_position(
     session: AsyncSession, workspace_id: int, title: str, now: datetime
 ) -> Position:
@@ -170,18 +181,40 @@ async def own_candidate(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CandidateSummary:
+    """A candidate as a list shows it: read-only, so plain rows instead of ORM objects."""
+
+    public_id: str
+    name: str
+    internal: bool
+    rejected_at: datetime
+    outcome: str | None
+    attempts: int
+    position_title: str
+
+
 async def list_candidates(
     session: AsyncSession, recruiter: Recruiter, pending_only: bool = False
-) -> Sequence[Candidate]:
+) -> list[CandidateSummary]:
+    """The recruiter's candidates, oldest first, in one statement whatever their number."""
     query = (
-        select(Candidate)
-        .options(selectinload(Candidate.position))
+        select(
+            Candidate.public_id,
+            Candidate.name,
+            Candidate.internal,
+            Candidate.rejected_at,
+            Candidate.outcome,
+            Candidate.attempts,
+            Position.title,
+        )
+        .join(Position, Position.id == Candidate.position_id)
         .where(_own(recruiter), Candidate.name.is_not(None))
         .order_by(Candidate.rejected_at, Candidate.id)
     )
     if pending_only:
         query = query.where(Candidate.outcome.is_(None))
-    return (await session.scalars(query)).all()
+    return [CandidateSummary(*row) for row in await session.execute(query)]
 
 
 async def get_preparation(session: AsyncSession, candidate: Candidate) -> CallPreparation | None:

@@ -137,6 +137,11 @@ class Candidate(Base):
 
     position: Mapped[Position] = relationship()
 
+    @property
+    def position_title(self) -> str:
+        """As `queries.CandidateSummary` has it, so one line format serves both."""
+        return self.position.title
+
 
 class CallPreparation(Base):
     __tablename__ = "call_preparations"

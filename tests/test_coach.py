@@ -6,11 +6,15 @@ import re
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply
 from conversation_guides import GuideBook
+from storage.tables import Recruiter, Workspace
 from tests.conftest import Clock
+from tests.statements import counting
 
 CONCRETE = {
     "competence": (
@@ -305,3 +309,38 @@ async def test_database_down_gets_a_friendly_answer(
         reply = await coach.handle(person(language=language), Inbound(text="list"))
         assert expected in reply[0].text
     await engine.dispose()
+
+
+async def test_list_and_help_send_two_statements_whatever_the_number_of_candidates(
+    coach: Coach, sessions: async_sessionmaker[AsyncSession], person: Callable[..., Identity]
+) -> None:
+    who = person()
+    first = await add(coach, who, "add Kari Nordmann | Position 0")
+    with counting(sessions) as one:
+        assert "Kari Nordmann" in (await say(coach, who, "list")).text
+    for n in range(1, 30):
+        await add(coach, who, f"add Candidate {n} | Position {n}")
+    await say(coach, who, f"log {first} called")
+    with counting(sessions) as thirty:
+        listed = await say(coach, who, "list")
+    with counting(sessions) as pending:
+        helped = await say(coach, who, "help")
+    # Every line still names its own position, and only pending candidates get buttons.
+    assert "Position 29" in listed.text and "Position 0" in listed.text
+    assert len(listed.cards) == 29
+    assert "Position 29" in helped.text and "Kari Nordmann" not in helped.text
+    # The recruiter (workspace joined), then the candidates (positions joined): no per-row
+    # loads, no separate workspace read.
+    assert len(one) == len(thirty) == len(pending) == 2, thirty
+
+
+async def test_a_first_contact_still_registers_workspace_and_recruiter(
+    coach: Coach, sessions: async_sessionmaker[AsyncSession], person: Callable[..., Identity]
+) -> None:
+    await say(coach, person(user="u1", workspace="w9"), "list")
+    await say(coach, person(user="u2", workspace="w9"), "list")
+    async with sessions() as session:
+        spaces = (await session.scalars(select(Workspace.external_id))).all()
+        users = (await session.scalars(select(Recruiter.external_id))).all()
+    assert spaces == ["w9"]
+    assert sorted(users) == ["u1", "u2"]
