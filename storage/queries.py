@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
@@ -76,17 +76,23 @@ async def get_or_create_recruiter(
     )
 
 
+# Every request starts here: the statement is built once, not on each call.
+_RECRUITER = (
+    select(Recruiter)
+    .join(Workspace, Workspace.id == Recruiter.workspace_id)
+    .where(
+        Workspace.platform == bindparam("platform"),
+        Workspace.external_id == bindparam("workspace"),
+        Recruiter.external_id == bindparam("user"),
+    )
+)
+
+
 async def find_recruiter(
     session: AsyncSession, platform: str, workspace: str, user: str
 ) -> Recruiter | None:
     return await session.scalar(
-        select(Recruiter)
-        .join(Workspace, Workspace.id == Recruiter.workspace_id)
-        .where(
-            Workspace.platform == platform,
-            Workspace.external_id == workspace,
-            Recruiter.external_id == user,
-        )
+        _RECRUITER, {"platform": platform, "workspace": workspace, "user": user}
     )
 
 
@@ -194,27 +200,37 @@ class CandidateSummary:
     position_title: str
 
 
+# Built once: `list` and `help` run on nearly every request.
+_CANDIDATES = (
+    select(
+        Candidate.public_id,
+        Candidate.name,
+        Candidate.internal,
+        Candidate.rejected_at,
+        Candidate.outcome,
+        Candidate.attempts,
+        Position.title,
+    )
+    .join(Position, Position.id == Candidate.position_id)
+    .where(
+        Candidate.recruiter_id == bindparam("recruiter"),
+        Candidate.workspace_id == bindparam("workspace"),
+        Candidate.name.is_not(None),
+    )
+    .order_by(Candidate.rejected_at, Candidate.id)
+)
+_PENDING_CANDIDATES = _CANDIDATES.where(Candidate.outcome.is_(None))
+
+
 async def list_candidates(
     session: AsyncSession, recruiter: Recruiter, pending_only: bool = False
 ) -> list[CandidateSummary]:
     """The recruiter's candidates, oldest first, in one statement whatever their number."""
-    query = (
-        select(
-            Candidate.public_id,
-            Candidate.name,
-            Candidate.internal,
-            Candidate.rejected_at,
-            Candidate.outcome,
-            Candidate.attempts,
-            Position.title,
-        )
-        .join(Position, Position.id == Candidate.position_id)
-        .where(_own(recruiter), Candidate.name.is_not(None))
-        .order_by(Candidate.rejected_at, Candidate.id)
+    query = _PENDING_CANDIDATES if pending_only else _CANDIDATES
+    rows = await session.execute(
+        query, {"recruiter": recruiter.id, "workspace": recruiter.workspace_id}
     )
-    if pending_only:
-        query = query.where(Candidate.outcome.is_(None))
-    return [CandidateSummary(*row) for row in await session.execute(query)]
+    return [CandidateSummary(*row) for row in rows]
 
 
 async def get_preparation(session: AsyncSession, candidate: Candidate) -> CallPreparation | None:
