@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from datetime import timedelta
@@ -36,9 +35,6 @@ PROFILE_MAX_AGE = timedelta(days=7)
 READ_ONLY = frozenset({"help", "list", "report", "pool"})
 NORWEGIAN = frozenset({"nb", "no", "nn"})
 EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged"})
-# Slack wants the acknowledgement within 3 s. An answer ready well before that rides along with
-# it (one HTTP exchange fewer, and sooner on screen); a slower one follows at the response_url.
-ANSWER_IN_ACK_WITHIN = 1.0
 
 
 def language_from_locale(locale: str | None) -> str | None:
@@ -182,14 +178,14 @@ class SlackListeners:
     # -- /feedback-call ---------------------------------------------------------------------
 
     async def on_command(self, ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
+        # Empty acknowledgement at once; the answer follows through the response_url.
+        await ack()
         team, user = str(command.get("team_id") or "unknown"), str(command.get("user_id") or "")
         text = str(command.get("text") or "")
         response_url = command.get("response_url")
         trigger_id = command.get("trigger_id")
         parsed = commands.parse(text)
         if isinstance(parsed, commands.Start):
-            # Empty acknowledgement at once: views.open needs the fresh trigger_id.
-            await ack()
             await self.open_checklist(
                 client,
                 team,
@@ -203,26 +199,11 @@ class SlackListeners:
         kind = getattr(parsed, "kind", None)
         key = f"slack:command:{team}:{trigger_id}" if trigger_id and kind not in READ_ONLY else None
         # One transaction reads the cached profile and runs the command; users.info only if stale.
-        work = asyncio.ensure_future(
-            self.coach.converse(
-                Identity(platform="slack", workspace=team, user=user),
-                Inbound(text=text, idempotency_key=key),
-                self.profile_source(client),
-            )
+        answer = await self.coach.converse(
+            Identity(platform="slack", workspace=team, user=user),
+            Inbound(text=text, idempotency_key=key),
+            self.profile_source(client),
         )
-        done, _ = await asyncio.wait({work}, timeout=ANSWER_IN_ACK_WITHIN)
-        if done and work.exception() is None and len(work.result().replies) == 1:
-            answer = work.result()
-            reply = answer.replies[0]
-            await ack(
-                text=blocks.fallback_text(reply.text),
-                blocks=blocks.reply_blocks(reply, self.texts(answer.language), answer.language),
-                response_type="ephemeral",
-            )
-            return
-        # Slow (a stale profile, a busy store): acknowledge now, answer at the response_url.
-        await ack()
-        answer = await work
         for reply in answer.replies:
             await self.say(client, user, reply, answer.language, response_url)
 

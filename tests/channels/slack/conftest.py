@@ -357,21 +357,14 @@ class Bot:
     slack: SlackClient
     fake: FakeSlack
     sessions: async_sessionmaker[AsyncSession]
-    # How many answers `say` found in the acknowledgement itself.
-    in_ack: int = 0
 
     async def say(self, text: str, user: str = USER) -> dict[str, Any]:
-        """A slash command's one ephemeral answer: in the acknowledgement when it was ready in
-        time, else (after an empty acknowledgement) at the response_url."""
+        """A slash command: an empty acknowledgement, then one ephemeral answer at response_url."""
         before = len(self.fake.responses)
         status, body = await self.slack.command(text, user=user)
-        assert status == 200
-        if body:
-            answer = json.loads(body)
-            self.in_ack += 1
-        else:
-            responses = await self.fake.wait_responses(before + 1)
-            answer = responses[before]
+        assert (status, body) == (200, "")
+        responses = await self.fake.wait_responses(before + 1)
+        answer = responses[before]
         assert answer["response_type"] == "ephemeral"
         return answer
 
