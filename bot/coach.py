@@ -20,6 +20,7 @@ from bot.settings import Settings
 from conversation_guides import GuideBook
 from conversation_guides.schema import Guide, Step
 from storage import queries
+from storage.queries import CandidateSummary
 from storage.tables import CallPreparation, Candidate, Recruiter
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,26 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class ProfileSource:
+    """How a channel asks its platform for a user's language and time zone, and how often.
+
+    `look_up` returns the identity with what the platform reported, or None when it failed;
+    it does not raise.
+    """
+
+    look_up: Callable[[Identity], Awaitable[Identity | None]]
+    max_age: timedelta
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The replies to a command, and the language they are in (for the channel's own labels)."""
+
+    replies: list[Reply]
+    language: str
+
+
+@dataclass(frozen=True)
 class StepResult:
     """What became of one answer typed at a chat-style prompt."""
 
@@ -94,25 +115,36 @@ class Coach:
 
     async def handle(self, who: Identity, inbound: Inbound) -> list[Reply]:
         """Answer words in the command grammar."""
+        return (await self.converse(who, inbound)).replies
+
+    async def converse(
+        self, who: Identity, inbound: Inbound, profile: ProfileSource | None = None
+    ) -> Answer:
+        """`handle`, with the user's stored profile read in the same transaction as the command.
+
+        With a `profile` source, the platform is asked for the user's language and time zone
+        only when the stored ones are unknown or older than its `max_age`. That call is made
+        outside any transaction (it may be slow), and the command then runs with its answer.
+        """
         parsed = commands.parse(inbound.text)
+        reported: Identity | None = None
         try:
-            async with self.sessions.begin() as session:
-                ctx = await self._context(session, who)
-                if isinstance(parsed, commands.ParseError):
-                    return [Reply(text=self._parse_error(ctx.language, parsed))]
-                if inbound.idempotency_key and not await queries.claim_event(
-                    session, inbound.idempotency_key, ctx.now
-                ):
-                    return [Reply(text=self.t(ctx.language, "already_handled"))]
-                handler = self._handlers.get(parsed.kind)
-                if handler is None:
-                    return [Reply(text=self.t(ctx.language, "not_available"))]
-                replies = await handler(ctx, parsed)
+            ctx, replies = await self._run(who, parsed, inbound, profile)
+            if replies is None:
+                assert profile is not None
+                reported = await profile.look_up(who)
+                ctx, replies = await self._run(
+                    reported or who, parsed, inbound, checked=reported is not None
+                )
             for job in ctx.after_commit:
                 await job()
-            return replies
+            return Answer(replies, ctx.language)
         except DATABASE_ERRORS as error:
-            return [self._database_down(who, error)]
+            if profile is not None and reported is None and not who.language:
+                # The store is out of reach, the platform may not be: apologise in their language.
+                reported = await profile.look_up(who)
+            reply = self._database_down(reported or who, error)
+            return Answer([reply], (reported or who).language or self.settings.coach_language)
 
     async def language_for(self, who: Identity) -> str:
         """The language to answer this user in, without changing anything stored."""
@@ -141,9 +173,7 @@ class Coach:
             return None
         if recruiter is None:
             return None
-        checked = recruiter.language_checked_at
-        fresh = checked is not None and self.clock() - checked < max_age
-        return Profile(recruiter.language, recruiter.timezone, fresh)
+        return Profile(recruiter.language, recruiter.timezone, self._fresh(recruiter, max_age))
 
     async def remember_profile(self, who: Identity) -> None:
         """Store the language and time zone a platform reported for this user, and when."""
@@ -270,12 +300,47 @@ class Coach:
             recruiter = await queries.find_recruiter(session, who.platform, who.workspace, who.user)
             if recruiter is None:
                 return False
-            found = await queries.find_candidates(session, recruiter, candidate_id)
-            matches = [c for c in found if c.public_id == candidate_id.casefold()]
-            return bool(matches) and matches[0].outcome is None
+            candidate = await queries.own_candidate(
+                session, recruiter, commands.clean(candidate_id)
+            )
+            return candidate is not None and candidate.outcome is None
 
     def t(self, language: str, key: str, **values: object) -> str:
         return self.guides.text(language, key, **values)
+
+    async def _run(
+        self,
+        who: Identity,
+        parsed: commands.Command | commands.ParseError,
+        inbound: Inbound,
+        profile: ProfileSource | None = None,
+        checked: bool = False,
+    ) -> tuple[Context, list[Reply] | None]:
+        """One transaction for one command; no replies when the stored profile must be renewed.
+
+        `checked`: the platform was just asked about this user; remember when.
+        """
+        async with self.sessions.begin() as session:
+            ctx = await self._context(session, who)
+            if profile is not None and not self._fresh(ctx.recruiter, profile.max_age):
+                return ctx, None
+            if checked:
+                ctx.recruiter.language_checked_at = ctx.now
+            if isinstance(parsed, commands.ParseError):
+                return ctx, [Reply(text=self._parse_error(ctx.language, parsed))]
+            if inbound.idempotency_key and not await queries.claim_event(
+                session, inbound.idempotency_key, ctx.now
+            ):
+                return ctx, [Reply(text=self.t(ctx.language, "already_handled"))]
+            handler = self._handlers.get(parsed.kind)
+            if handler is None:
+                return ctx, [Reply(text=self.t(ctx.language, "not_available"))]
+            return ctx, await handler(ctx, parsed)
+
+    def _fresh(self, recruiter: Recruiter, max_age: timedelta) -> bool:
+        """Whether the platform was asked about this user recently enough."""
+        checked = recruiter.language_checked_at
+        return checked is not None and self.clock() - checked < max_age
 
     # -- commands -----------------------------------------------------------------------
 
@@ -417,8 +482,7 @@ class Coach:
 
     async def _context(self, session: AsyncSession, who: Identity) -> Context:
         now = self.clock()
-        workspace = await queries.get_or_create_workspace(session, who.platform, who.workspace, now)
-        recruiter = await queries.get_or_create_recruiter(session, workspace, who.user, now)
+        recruiter = await queries.recruiter_for(session, who.platform, who.workspace, who.user, now)
         if who.language and recruiter.language != who.language:
             recruiter.language = who.language
         if who.timezone and who.timezone != recruiter.timezone and _valid_zone(who.timezone):
@@ -445,9 +509,9 @@ class Coach:
         return None, Reply(text=text)
 
     async def _own_candidate(self, ctx: Context, candidate_id: str) -> Candidate | None:
-        found = await queries.find_candidates(ctx.session, ctx.recruiter, candidate_id)
-        matches = [c for c in found if c.public_id == candidate_id.casefold()]
-        return matches[0] if matches else None
+        """By id only: ids come from our own forms. Cleaned, since a form payload may carry a
+        lone surrogate that no database driver can encode."""
+        return await queries.own_candidate(ctx.session, ctx.recruiter, commands.clean(candidate_id))
 
     async def _preparation(
         self, ctx: Context, candidate: Candidate, guide: Guide
@@ -563,7 +627,9 @@ class Coach:
         ]
         return lines
 
-    def outcome_buttons(self, language: str, candidate: Candidate) -> list[Button]:
+    def outcome_buttons(
+        self, language: str, candidate: Candidate | CandidateSummary
+    ) -> list[Button]:
         ref = candidate.public_id
         return [
             Button(
@@ -581,7 +647,7 @@ class Coach:
             Button(label=self.t(language, "button_consent"), command=f"consent {ref}"),
         ]
 
-    def _candidate_line(self, ctx: Context, candidate: Candidate) -> str:
+    def _candidate_line(self, ctx: Context, candidate: Candidate | CandidateSummary) -> str:
         days = max(0, (ctx.now - candidate.rejected_at).days)
         if candidate.outcome is None:
             status = self.t(ctx.language, "status_pending", attempts=candidate.attempts)
@@ -593,12 +659,12 @@ class Coach:
             key,
             name=candidate.name,
             id=candidate.public_id,
-            position=candidate.position.title,
+            position=candidate.position_title,
             days=days,
             status=status,
         )
 
-    def _candidate_card(self, ctx: Context, candidate: Candidate) -> Card:
+    def _candidate_card(self, ctx: Context, candidate: Candidate | CandidateSummary) -> Card:
         return Card(
             title=f"{candidate.name} ({candidate.public_id})",
             lines=[self._candidate_line(ctx, candidate)],

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from storage.tables import (
     CallLog,
@@ -76,18 +76,35 @@ async def get_or_create_recruiter(
     )
 
 
+# Every request starts here: the statement is built once, not on each call.
+_RECRUITER = (
+    select(Recruiter)
+    .join(Workspace, Workspace.id == Recruiter.workspace_id)
+    .where(
+        Workspace.platform == bindparam("platform"),
+        Workspace.external_id == bindparam("workspace"),
+        Recruiter.external_id == bindparam("user"),
+    )
+)
+
+
 async def find_recruiter(
     session: AsyncSession, platform: str, workspace: str, user: str
 ) -> Recruiter | None:
     return await session.scalar(
-        select(Recruiter)
-        .join(Workspace, Workspace.id == Recruiter.workspace_id)
-        .where(
-            Workspace.platform == platform,
-            Workspace.external_id == workspace,
-            Recruiter.external_id == user,
-        )
+        _RECRUITER, {"platform": platform, "workspace": workspace, "user": user}
     )
+
+
+async def recruiter_for(
+    session: AsyncSession, platform: str, workspace: str, user: str, now: datetime
+) -> Recruiter:
+    """The user's recruiter row in one joined read; the get-or-creates only on first contact."""
+    found = await find_recruiter(session, platform, workspace, user)
+    if found is not None:
+        return found
+    space = await get_or_create_workspace(session, platform, workspace, now)
+    return await get_or_create_recruiter(session, space, user, now)
 
 
 async def get_or_create_position(
@@ -155,18 +172,65 @@ async def find_candidates(session: AsyncSession, recruiter: Recruiter, ref: str)
     return [c for c in rows if c.name and wanted in c.name.casefold()]
 
 
+async def own_candidate(
+    session: AsyncSession, recruiter: Recruiter, public_id: str
+) -> Candidate | None:
+    """The recruiter's candidate with exactly this public id, position loaded, in one statement."""
+    return await session.scalar(
+        select(Candidate)
+        .options(joinedload(Candidate.position))
+        .where(
+            _own(recruiter),
+            Candidate.name.is_not(None),
+            Candidate.public_id == public_id.casefold(),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSummary:
+    """A candidate as a list shows it: read-only, so plain rows instead of ORM objects."""
+
+    public_id: str
+    name: str
+    internal: bool
+    rejected_at: datetime
+    outcome: str | None
+    attempts: int
+    position_title: str
+
+
+# Built once: `list` and `help` run on nearly every request.
+_CANDIDATES = (
+    select(
+        Candidate.public_id,
+        Candidate.name,
+        Candidate.internal,
+        Candidate.rejected_at,
+        Candidate.outcome,
+        Candidate.attempts,
+        Position.title,
+    )
+    .join(Position, Position.id == Candidate.position_id)
+    .where(
+        Candidate.recruiter_id == bindparam("recruiter"),
+        Candidate.workspace_id == bindparam("workspace"),
+        Candidate.name.is_not(None),
+    )
+    .order_by(Candidate.rejected_at, Candidate.id)
+)
+_PENDING_CANDIDATES = _CANDIDATES.where(Candidate.outcome.is_(None))
+
+
 async def list_candidates(
     session: AsyncSession, recruiter: Recruiter, pending_only: bool = False
-) -> Sequence[Candidate]:
-    query = (
-        select(Candidate)
-        .options(selectinload(Candidate.position))
-        .where(_own(recruiter), Candidate.name.is_not(None))
-        .order_by(Candidate.rejected_at, Candidate.id)
+) -> list[CandidateSummary]:
+    """The recruiter's candidates, oldest first, in one statement whatever their number."""
+    query = _PENDING_CANDIDATES if pending_only else _CANDIDATES
+    rows = await session.execute(
+        query, {"recruiter": recruiter.id, "workspace": recruiter.workspace_id}
     )
-    if pending_only:
-        query = query.where(Candidate.outcome.is_(None))
-    return (await session.scalars(query)).all()
+    return [CandidateSummary(*row) for row in rows]
 
 
 async def get_preparation(session: AsyncSession, candidate: Candidate) -> CallPreparation | None:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.coach import Coach
+from bot.coach import Coach, ProfileSource
 from bot.messages import Identity, Inbound, Reply
 from conversation_guides import GuideBook
+from storage.tables import Candidate, Recruiter, Workspace
 from tests.conftest import Clock
+from tests.statements import counting
 
 CONCRETE = {
     "competence": (
@@ -304,4 +309,132 @@ async def test_database_down_gets_a_friendly_answer(
     for language, expected in (("en", "can't reach my database"), ("nb", "får ikke kontakt")):
         reply = await coach.handle(person(language=language), Inbound(text="list"))
         assert expected in reply[0].text
+    await engine.dispose()
+
+
+async def test_list_and_help_send_two_statements_whatever_the_number_of_candidates(
+    coach: Coach, sessions: async_sessionmaker[AsyncSession], person: Callable[..., Identity]
+) -> None:
+    who = person()
+    first = await add(coach, who, "add Kari Nordmann | Position 0")
+    with counting(sessions) as one:
+        assert "Kari Nordmann" in (await say(coach, who, "list")).text
+    for n in range(1, 30):
+        await add(coach, who, f"add Candidate {n} | Position {n}")
+    await say(coach, who, f"log {first} called")
+    with counting(sessions) as thirty:
+        listed = await say(coach, who, "list")
+    with counting(sessions) as pending:
+        helped = await say(coach, who, "help")
+    # Every line still names its own position, and only pending candidates get buttons.
+    assert "Position 29" in listed.text and "Position 0" in listed.text
+    assert len(listed.cards) == 29
+    assert "Position 29" in helped.text and "Kari Nordmann" not in helped.text
+    # The recruiter (workspace joined), then the candidates (positions joined): no per-row
+    # loads, no separate workspace read.
+    assert len(one) == len(thirty) == len(pending) == 2, thirty
+
+
+async def test_a_first_contact_still_registers_workspace_and_recruiter(
+    coach: Coach, sessions: async_sessionmaker[AsyncSession], person: Callable[..., Identity]
+) -> None:
+    await say(coach, person(user="u1", workspace="w9"), "list")
+    await say(coach, person(user="u2", workspace="w9"), "list")
+    async with sessions() as session:
+        spaces = (await session.scalars(select(Workspace.external_id))).all()
+        users = (await session.scalars(select(Recruiter.external_id))).all()
+    assert spaces == ["w9"]
+    assert sorted(users) == ["u1", "u2"]
+
+
+class Platform:
+    """A platform's profile service as a channel hands it to the engine: records each ask."""
+
+    def __init__(self, language: str | None, timezone: str = "Europe/Oslo") -> None:
+        self.language = language
+        self.timezone = timezone
+        self.asked = 0
+        self.fails = False
+
+    async def look_up(self, who: Identity) -> Identity | None:
+        self.asked += 1
+        if self.fails:
+            return None
+        return who.model_copy(update={"language": self.language, "timezone": self.timezone})
+
+    def source(self, max_age: timedelta = timedelta(days=7)) -> ProfileSource:
+        return ProfileSource(self.look_up, max_age)
+
+
+async def test_converse_asks_the_platform_only_when_the_stored_profile_is_stale(
+    coach: Coach, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    who = Identity(platform="slack", workspace="T1", user="U1")
+    platform = Platform("nb")
+    first = await coach.converse(who, Inbound(text="help"), platform.source())
+    assert (first.language, platform.asked) == ("nb", 1)
+    assert "Jeg hjelper deg" in first.replies[0].text
+    async with sessions() as session:
+        stored = await session.scalar(select(Recruiter).where(Recruiter.external_id == "U1"))
+    assert stored is not None
+    assert (stored.language, stored.timezone) == ("nb", "Europe/Oslo")
+    assert stored.language_checked_at == clock.now
+
+    clock.advance(days=6)
+    with counting(sessions) as statements:
+        cached = await coach.converse(who, Inbound(text="list"), platform.source())
+    assert (cached.language, platform.asked) == ("nb", 1)
+    # The profile comes with the recruiter row the command needs anyway: no extra read.
+    assert len(statements) == 2
+
+    platform.language = "en"
+    clock.advance(days=2)
+    renewed = await coach.converse(who, Inbound(text="help"), platform.source())
+    assert (renewed.language, platform.asked) == ("en", 2)
+    assert "I help you" in renewed.replies[0].text
+
+
+async def test_converse_keeps_the_stored_language_when_the_platform_fails(
+    coach: Coach, clock: Clock
+) -> None:
+    who = Identity(platform="slack", workspace="T1", user="U1")
+    platform = Platform("nb")
+    await coach.converse(who, Inbound(text="help"), platform.source())
+    platform.fails = True
+    clock.advance(days=8)
+    answer = await coach.converse(who, Inbound(text="help"), platform.source())
+    assert answer.language == "nb" and "Jeg hjelper deg" in answer.replies[0].text
+    # Not remembered as checked: the next command asks again.
+    await coach.converse(who, Inbound(text="help"), platform.source())
+    assert platform.asked == 3
+
+
+async def test_converse_runs_a_write_once_when_the_profile_is_renewed_first(
+    coach: Coach, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    who = Identity(platform="slack", workspace="T1", user="U1")
+    platform = Platform("en")
+    inbound = Inbound(text="add Kari Nordmann | Nurse", idempotency_key="delivery-1")
+    answer = await coach.converse(who, inbound, platform.source())
+    assert "Added Kari Nordmann" in answer.replies[0].text
+    again = await coach.converse(who, inbound, platform.source())
+    assert again.replies[0].text == coach.t("en", "already_handled")
+    async with sessions() as session:
+        names = (await session.scalars(select(Candidate.name))).all()
+    assert names == ["Kari Nordmann"]
+
+
+async def test_converse_apologises_in_the_platform_language_when_the_store_is_down(
+    guides: GuideBook,
+) -> None:
+    from bot.settings import Settings
+    from storage.database import create_engine, make_sessionmaker
+
+    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/test")
+    coach = Coach(make_sessionmaker(engine), guides, Settings())
+    platform = Platform("nb")
+    who = Identity(platform="slack", workspace="T1", user="U1")
+    answer = await coach.converse(who, Inbound(text="list"), platform.source())
+    assert answer.language == "nb" and "får ikke kontakt" in answer.replies[0].text
+    assert platform.asked == 1
     await engine.dispose()

@@ -25,7 +25,7 @@ from bot.channels.slack.notify import (
     error_code,
     retry_handlers,
 )
-from bot.coach import Coach
+from bot.coach import Coach, ProfileSource
 from bot.messages import Attachment, Identity, Inbound, Reply, is_platform_id
 from bot.notify import DeliveryError, Recipient
 from bot.settings import Settings
@@ -197,22 +197,32 @@ class SlackListeners:
         base = Identity(platform="slack", workspace=team, user=user)
         profile = await self.coach.profile(base, PROFILE_MAX_AGE)
         if look_up and (profile is None or not profile.fresh):
-            try:
-                answer = await client.users_info(user=user, include_locale=True)
-                data = answer.get("user") or {}
-                timezone = data.get("tz")
-                who = base.model_copy(
-                    update={
-                        "language": language_from_locale(data.get("locale")),
-                        "timezone": timezone if isinstance(timezone, str) else None,
-                    }
-                )
+            who = await self.users_info(client, base)
+            if who is not None:
                 await self.coach.remember_profile(who)
                 return who
-            except API_FAILURES as error:
-                log.warning("users.info failed: %s", error_code(error))
         language = profile.language if profile else None
         return base.model_copy(update={"language": language if language in ("nb", "en") else None})
+
+    async def users_info(self, client: AsyncWebClient, who: Identity) -> Identity | None:
+        """The user's language and time zone as Slack reports them; None when Slack fails."""
+        try:
+            answer = await client.users_info(user=who.user, include_locale=True)
+        except API_FAILURES as error:
+            log.warning("users.info failed: %s", error_code(error))
+            return None
+        data = answer.get("user") or {}
+        timezone = data.get("tz")
+        return who.model_copy(
+            update={
+                "language": language_from_locale(data.get("locale")),
+                "timezone": timezone if isinstance(timezone, str) else None,
+            }
+        )
+
+    def profile_source(self, client: AsyncWebClient) -> ProfileSource:
+        """For the engine: users.info, asked only when the stored profile is stale."""
+        return ProfileSource(functools.partial(self.users_info, client), PROFILE_MAX_AGE)
 
     async def post_response(self, response_url: str | None, text: str, body: list[Any]) -> bool:
         """An ephemeral message through the response_url of a command or message action."""
@@ -284,19 +294,23 @@ class SlackListeners:
                 response_url,
             )
             return
-        who = await self.identify(client, team, user)
         kind = getattr(parsed, "kind", None)
         key = (
             delivery_key("command", team, trigger_id)
             if trigger_id and kind not in READ_ONLY
             else None
         )
-        replies = await self.coach.handle(who, Inbound(text=text, idempotency_key=key))
-        for reply in replies:
+        # One transaction reads the cached profile and runs the command; users.info only if stale.
+        who = Identity(platform="slack", workspace=team, user=user)
+        answer = await self.coach.converse(
+            who, Inbound(text=text, idempotency_key=key), self.profile_source(client)
+        )
+        who = who.model_copy(update={"language": answer.language})
+        for reply in answer.replies:
             if reply.attachment is not None:
                 await self.send_file(client, who, reply.attachment, response_url)
                 continue
-            await self.say(client, user, reply, self.language(who), response_url)
+            await self.say(client, user, reply, answer.language, response_url)
 
     async def send_file(
         self,

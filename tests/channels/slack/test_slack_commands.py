@@ -8,6 +8,7 @@ from bot.channels.slack.listeners import language_from_locale
 from storage.tables import Candidate, ProcessedEvent, Recruiter
 from tests.channels.slack.conftest import TEAM, USER, Bot
 from tests.conftest import Clock
+from tests.statements import counting
 
 # (what the recruiter types after /feedback-call, what the ephemeral answer must contain)
 CONVERSATION_EN = [
@@ -136,3 +137,15 @@ async def test_long_lists_stay_within_slack_limits(bot: Bot) -> None:
     assert all(len(b["text"]["text"]) <= 3000 for b in answer["blocks"] if b["type"] == "section")
     # Not every candidate fits as a button row; the last block says how many more there are.
     assert "and" in str(answer["blocks"][-1]) and "more" in str(answer["blocks"][-1])
+
+
+async def test_a_command_with_a_cached_profile_is_one_read_of_the_recruiter(bot: Bot) -> None:
+    bot.fake.user(USER, locale="nb-NO", tz="Europe/Oslo")
+    await bot.add("Kari Nordmann")
+    with counting(bot.sessions) as statements:
+        answer = await bot.say("list")
+    assert "Kari Nordmann" in answer["text"] and "eldste først" in answer["text"]
+    # The cached language comes with the recruiter row the command reads anyway: the
+    # recruiter, then the list; users.info was asked once, at first contact.
+    assert len(statements) == 2, statements
+    assert len(bot.fake.called("users.info")) == 1
