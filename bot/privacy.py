@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bot import commands
 from bot.messages import Attachment, Button, Card, Reply
 from storage import privacy as store
+from storage import queries
 from storage.tables import Candidate
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ class Privacy:
     async def _resolve(
         self, ctx: Context, ref: str, workspace_wide: bool
     ) -> tuple[Candidate | None, Reply]:
-        found = await store.find_in_workspace(
+        found = await queries.find_in_workspace(
             ctx.session,
             ctx.recruiter.workspace_id,
             None if workspace_wide else ctx.recruiter.id,

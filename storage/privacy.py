@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, delete, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.orm import selectinload
 
 from storage.tables import (
     AuditEvent,
@@ -151,28 +150,6 @@ CANDIDATE_DATA: tuple[Covered, ...] = (
 
 
 # -- finding candidates ---------------------------------------------------------------------
-
-
-async def find_in_workspace(
-    session: AsyncSession, workspace_id: int, recruiter_id: int | None, ref: str
-) -> list[Candidate]:
-    """Candidates (not anonymised) matching an id, else a name; one recruiter's, or everyone's."""
-    base = (
-        select(Candidate)
-        .options(selectinload(Candidate.position))
-        .where(Candidate.workspace_id == workspace_id, Candidate.name.is_not(None))
-    )
-    if recruiter_id is not None:
-        base = base.where(Candidate.recruiter_id == recruiter_id)
-    by_id = (await session.scalars(base.where(Candidate.public_id == ref.casefold()))).all()
-    if by_id:
-        return list(by_id)
-    rows = (await session.scalars(base.order_by(Candidate.rejected_at, Candidate.id))).all()
-    wanted = ref.casefold()
-    exact = [c for c in rows if c.name and c.name.casefold() == wanted]
-    if exact:
-        return exact
-    return [c for c in rows if c.name and wanted in c.name.casefold()]
 
 
 # -- talent pool ----------------------------------------------------------------------------

@@ -156,11 +156,20 @@ def _own(recruiter: Recruiter):
 
 async def find_candidates(session: AsyncSession, recruiter: Recruiter, ref: str) -> list[Candidate]:
     """The recruiter's own candidates matching an id, else a name (case-insensitive)."""
+    return await find_in_workspace(session, recruiter.workspace_id, recruiter.id, ref)
+
+
+async def find_in_workspace(
+    session: AsyncSession, workspace_id: int, recruiter_id: int | None, ref: str
+) -> list[Candidate]:
+    """Candidates (not anonymised) matching an id, else a name; one recruiter's, or everyone's."""
     base = (
         select(Candidate)
         .options(selectinload(Candidate.position))
-        .where(_own(recruiter), Candidate.name.is_not(None))
+        .where(Candidate.workspace_id == workspace_id, Candidate.name.is_not(None))
     )
+    if recruiter_id is not None:
+        base = base.where(Candidate.recruiter_id == recruiter_id)
     by_id = (await session.scalars(base.where(Candidate.public_id == ref.casefold()))).all()
     if by_id:
         return list(by_id)
