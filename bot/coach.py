@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import commands, privacy, reminders
 from bot.concreteness import assess
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
+from bot.practice_commands import PracticeCommands
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from conversation_guides.schema import Guide, Step
+from storage import practice as practice_store
 from storage import queries
 from storage.queries import CandidateSummary
 from storage.tables import CallPreparation, Candidate, Recruiter
@@ -110,6 +112,8 @@ class Coach:
             "snooze": lambda ctx, command: reminders.snooze(self, ctx, command),
         }
         self._handlers.update(privacy.Privacy(self).handlers())
+        self.practice = PracticeCommands(self)
+        self._handlers.update(self.practice.handlers())
 
     # -- the public surface channels call -------------------------------------------------
 
@@ -277,6 +281,12 @@ class Coach:
         except DATABASE_ERRORS as error:
             return self._database_down(who, error)
 
+    async def practice_turn(
+        self, who: Identity, state: str | None, line: str, stop: bool = False
+    ) -> Reply:
+        """One line of a practice call: the candidate's answer, or the debrief at the end."""
+        return await self.practice.turn(who, state, line, stop=stop)
+
     async def remember_conversation(self, who: Identity, reference: dict[str, Any]) -> None:
         """Keep where this user last wrote from, so proactive messages can reach them."""
         try:
@@ -353,6 +363,7 @@ class Coach:
             text += "\n" + "\n".join(lines)
         else:
             text += "\n\n" + self.t(ctx.language, "help_nothing_pending")
+        text += "\n\n" + self.t(ctx.language, "help_practice")
         return [Reply(text=text)]
 
     async def _add(self, ctx: Context, command: commands.Command) -> list[Reply]:
@@ -439,8 +450,22 @@ class Coach:
             None if admin else ctx.recruiter.id,
             command.position,
         )
+        practised = await practice_store.summary(ctx.session, ctx.recruiter)
+        practice_line = (
+            "\n"
+            + self.t(
+                ctx.language,
+                "report_practice",
+                count=practised.count,
+                date=practised.last_at.strftime("%d.%m.%Y"),
+                passed=practised.last_passed,
+                checked=practised.last_checked,
+            )
+            if practised
+            else ""
+        )
         if not rows:
-            return [Reply(text=self.t(ctx.language, "report_empty"))]
+            return [Reply(text=self.t(ctx.language, "report_empty") + practice_line)]
         header = self.t(ctx.language, "report_header_workspace" if admin else "report_header")
         lines = [
             self.t(
@@ -456,7 +481,7 @@ class Coach:
             )
             for row in rows
         ]
-        return [Reply(text=header + "\n" + "\n".join(lines))]
+        return [Reply(text=header + "\n" + "\n".join(lines) + practice_line)]
 
     async def _remind(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Remind)

@@ -113,6 +113,15 @@ class Erase(BaseModel):
     candidate: _CANDIDATE
 
 
+class Practice(BaseModel):
+    """Rehearse the call; optionally `| <scenario word> <seed>` to choose or repeat one."""
+
+    kind: Literal["practice"] = "practice"
+    candidate: _CANDIDATE
+    scenario: Annotated[str, Field(max_length=40)] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**31)] | None = None
+
+
 Command = Annotated[
     Help
     | Add
@@ -125,7 +134,8 @@ Command = Annotated[
     | Consent
     | Pool
     | Export
-    | Erase,
+    | Erase
+    | Practice,
     Field(discriminator="kind"),
 ]
 _COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
@@ -273,6 +283,24 @@ def _consent(rest: str) -> Command:
     return Consent(candidate=candidate, withdraw=withdraw)
 
 
+def _practice(rest: str) -> Command:
+    candidate, bar, options = (part.strip() for part in rest.partition("|"))
+    if not candidate:
+        raise _Malformed("missing_candidate")
+    scenario: str | None = None
+    seed: int | None = None
+    for word in options.split():
+        if word.isdecimal() and seed is None:
+            seed = int(word[:10])
+        elif not word.isdecimal() and scenario is None:
+            scenario = word
+        else:
+            raise _Malformed()
+    if bar and scenario is None and seed is None:
+        raise _Malformed()
+    return _build({"kind": "practice", "candidate": candidate, "scenario": scenario, "seed": seed})
+
+
 _BUILDERS = {
     "help": _help,
     "hjelp": _help,
@@ -288,5 +316,7 @@ _BUILDERS = {
     "pool": _no_args("pool"),
     "export": _one_candidate("export"),
     "erase": _one_candidate("erase"),
+    "practice": _practice,
+    "øv": _practice,
 }
-_ALIASES = {"hjelp": "help", "utsett": "snooze"}
+_ALIASES = {"hjelp": "help", "utsett": "snooze", "øv": "practice"}

@@ -97,8 +97,32 @@ class Attachment(BaseModel):
     media_type: str = "application/json"
 
 
+class PracticeLine(BaseModel):
+    speaker: Literal["recruiter", "candidate"]
+    label: str
+    text: str
+
+
+class PracticeView(BaseModel):
+    """One turn of a practice call. `state` is opaque: the channel keeps it on its side (a
+    modal's private_metadata, a card's data, memory) and sends it back with the next line, so
+    nothing the recruiter types while practising is stored by the coach."""
+
+    candidate_id: str
+    title: str
+    intro: str = ""
+    # The exchange so far, newest last (channels may show only the end of it).
+    lines: list[PracticeLine] = []
+    prompt: str
+    say_label: str
+    stop_label: str
+    state: str
+    done: bool = False
+
+
 class Reply(BaseModel):
     text: str
     cards: list[Card] = []
     form: Form | None = None
     attachment: Attachment | None = None
+    practice: PracticeView | None = None

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from conversation_guides.practice import PracticeGuide
 from conversation_guides.schema import Guide, Messages
 
 GUIDES_DIR = Path(__file__).parent
@@ -48,6 +49,7 @@ class GuideBook:
     def __init__(self, directory: Path = GUIDES_DIR) -> None:
         self.guides: dict[str, Guide] = {}
         self.messages: dict[str, Messages] = {}
+        self.practice_guides: dict[str, PracticeGuide] = {}
         for language in LANGUAGES:
             guide_path = directory / language / "guide.yaml"
             guide = load_model(guide_path, Guide)
@@ -57,7 +59,26 @@ class GuideBook:
                 )
             self.guides[language] = guide
             self.messages[language] = self._load_messages(directory / language, language)
+            self.practice_guides[language] = self._load_practice(directory / language, language)
         self._check_messages_match(directory)
+        self._check_practice_match(directory)
+
+    @staticmethod
+    def _load_practice(folder: Path, language: str) -> PracticeGuide:
+        path = folder / "practice.yaml"
+        practice = load_model(path, PracticeGuide)
+        if practice.language != language:
+            raise GuideError(f"{path}: language: says {practice.language!r}, not {language!r}")
+        return practice
+
+    def _check_practice_match(self, directory: Path) -> None:
+        reference = self.practice_guides[LANGUAGES[0]].shape()
+        for language in LANGUAGES[1:]:
+            shape = self.practice_guides[language].shape()
+            for part, expected in reference.items():
+                if shape[part] != expected:
+                    path = directory / language / "practice.yaml"
+                    raise GuideError(f"{path}: {part}: keys or placeholders differ from en")
 
     @staticmethod
     def _load_messages(folder: Path, language: str) -> Messages:
@@ -90,6 +111,9 @@ class GuideBook:
 
     def guide(self, language: str) -> Guide:
         return self.guides[language]
+
+    def practice(self, language: str) -> PracticeGuide:
+        return self.practice_guides[language]
 
     def text(self, language: str, key: str, **values: object) -> str:
         return self.messages[language].messages[key].format(**values)

@@ -22,6 +22,7 @@ from storage.tables import (
     CallPreparation,
     Candidate,
     Position,
+    PracticeRun,
     PreparationAnswer,
     Recruiter,
     TalentPoolConsent,
@@ -100,6 +101,26 @@ CANDIDATE_DATA: tuple[Covered, ...] = (
             select(TalentPoolConsent)
             .where(TalentPoolConsent.candidate_id == c.id)
             .order_by(TalentPoolConsent.id)
+        ),
+    ),
+    Covered(
+        # Only that a practice call happened, when and its scores; never the typed lines.
+        table="practice_runs",
+        on_erase="delete_rows",
+        personal=_fs(
+            "recruiter_id",
+            "scenario",
+            "language",
+            "exchanges",
+            "passed",
+            "checked",
+            "results",
+            "created_at",
+        ),
+        kept=_fs(),
+        internal=_fs("id", "run_key", "candidate_id"),
+        rows=lambda c: (
+            select(PracticeRun).where(PracticeRun.candidate_id == c.id).order_by(PracticeRun.id)
         ),
     ),
     Covered(

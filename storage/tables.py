@@ -258,3 +258,29 @@ class BotState(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     etag: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PracticeRun(Base):
+    """That a practice call happened, when, and how the debrief scored it. Never what the
+    recruiter typed: the transcript lives only on the client during the practice."""
+
+    __tablename__ = "practice_runs"
+    __table_args__ = (UniqueConstraint("recruiter_id", "run_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Random per practice: a re-delivered last turn records the run once.
+    run_key: Mapped[str] = mapped_column(String(32))
+    recruiter_id: Mapped[int] = mapped_column(
+        ForeignKey("recruiters.id", ondelete="CASCADE"), index=True
+    )
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    scenario: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    exchanges: Mapped[int] = mapped_column(SmallInteger)
+    passed: Mapped[int] = mapped_column(SmallInteger)
+    checked: Mapped[int] = mapped_column(SmallInteger)
+    # Check key -> "ok" or "flag"; no text.
+    results: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

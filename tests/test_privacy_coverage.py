@@ -59,8 +59,12 @@ async def _full_candidate(coach: Coach, who: Identity, line: str) -> str:
     """A candidate with a row in every table that can hold their data."""
     ref = await add(coach, who, line)
     vague = "You were not the right fit for us."
-    assert not (await coach.answer_step(who, ref, "gaps", vague)).accepted  # fills `flagged`
+    assert (await coach.answer_step(who, ref, "gaps", CONCRETE["gaps"])).accepted
+    assert not (await coach.answer_step(who, ref, "self_presentation", vague)).accepted  # flagged
     assert (await coach.answer_step(who, ref, "competence", CONCRETE["competence"])).accepted
+    practice = (await say(coach, who, f"practice {ref}")).practice  # fills practice_runs
+    assert practice is not None
+    assert (await coach.practice_turn(who, practice.state, "stop")).practice is not None
     await say(coach, who, f"log {ref} no-answer left a voicemail about the role")
     await say(coach, who, f"consent {ref}")
     await say(coach, who, f"consent {ref} withdraw")

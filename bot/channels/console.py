@@ -8,7 +8,7 @@ import os
 from typing import TextIO
 
 from bot.coach import Coach
-from bot.messages import Form, Identity, Inbound, Language, Reply
+from bot.messages import Form, Identity, Inbound, Language, PracticeView, Reply
 
 QUIT_WORDS = frozenset({"quit", "exit", "avslutt", "q"})
 
@@ -47,11 +47,31 @@ class Console:
                     return
 
     async def show(self, reply: Reply) -> bool:
-        """Print a reply and walk its checklist; False when input ended."""
+        """Print a reply and walk its checklist or practice call; False when input ended."""
         self.say(reply.text)
+        if reply.practice is not None and not reply.practice.done:
+            return await self.practise(reply.practice)
         if reply.form is None:
             return True
         return await self.walk(reply.form)
+
+    async def practise(self, view: PracticeView) -> bool:
+        """Plain turns: the recruiter's line, the candidate's answer, until the debrief.
+
+        The practice state stays in this loop's memory; nothing typed here is stored.
+        """
+        state = view.state
+        you = view.lines[0].label if view.lines and view.lines[0].speaker == "recruiter" else ""
+        prompt = f"{you or self.t('practice_you')}> "
+        while True:
+            line = await self.read(prompt)
+            if line is None:
+                return False
+            reply = await self.coach.practice_turn(self.who, state, line)
+            self.say(reply.text)
+            if reply.practice is None or reply.practice.done:
+                return True
+            state = reply.practice.state
 
     async def walk(self, form: Form) -> bool:
         self.say(form.intro)

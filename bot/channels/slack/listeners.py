@@ -25,6 +25,7 @@ from bot.channels.slack.notify import (
     error_code,
     retry_handlers,
 )
+from bot.channels.slack.practice import PracticeListeners
 from bot.coach import Coach, ProfileSource
 from bot.messages import Attachment, Identity, Inbound, Reply, is_platform_id
 from bot.notify import DeliveryError, Recipient
@@ -153,6 +154,7 @@ class SlackListeners:
         self.timeout = timeout
         # The server's shared HTTP session, once it runs; None means one session per call.
         self.session: aiohttp.ClientSession | None = None
+        self.practice = PracticeListeners(self)
 
     def register(self, app: AsyncApp) -> None:
         app.middleware(self.check_ids)
@@ -163,6 +165,7 @@ class SlackListeners:
         app.view_submission(blocks.ADD_CANDIDATE)(self.on_add)
         app.view_submission(blocks.SKIP_REASON)(self.on_skip_reason)
         app.event("app_home_opened")(self.on_home)
+        self.practice.register(app)
         app.error(self.on_error)
 
     async def check_ids(self, body: dict[str, Any], next: Any) -> BoltResponse | None:
@@ -293,6 +296,9 @@ class SlackListeners:
                 self.settings.coach_language,
                 response_url,
             )
+            return
+        if isinstance(parsed, commands.Practice):
+            await self.practice.open(client, team, user, trigger_id, text, response_url)
             return
         kind = getattr(parsed, "kind", None)
         key = (

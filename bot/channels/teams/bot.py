@@ -31,7 +31,7 @@ from botbuilder.schema import Attachment as FileAttachment
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from bot import commands
-from bot.channels.teams import cards
+from bot.channels.teams import cards, practice_cards
 from bot.channels.teams.connector import ConnectorFailure, deliver, tune_connector
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply, is_platform_id
@@ -280,6 +280,9 @@ class CoachBot(ActivityHandler):
         if value.get("action") == cards.CHECKLIST_ACTION:
             await self._on_checklist(turn_context, who, value, key)
             return
+        if value.get("action") == practice_cards.PRACTICE_ACTION:
+            await self._on_practice(turn_context, who, value)
+            return
         command = cards.submitted_command(value)
         if command is None:
             await self._send(
@@ -328,6 +331,20 @@ class CoachBot(ActivityHandler):
             return
         await self._send_replies(turn_context, who, [reply])
 
+    async def _on_practice(
+        self, turn_context: TurnContext, who: Identity, value: dict[str, Any]
+    ) -> None:
+        """One practice line: the same card shows the candidate's answer, or the debrief."""
+        state, line, stop = practice_cards.submitted(value)
+        reply = await self.coach.practice_turn(who, state, line, stop=stop)
+        if reply.practice is None or not is_personal(turn_context.activity):
+            await self._send_replies(turn_context, who, [reply])
+            return
+        card = practice_cards.practice_card(reply.practice)
+        card_id = turn_context.activity.reply_to_id
+        if not (card_id and await self._update(turn_context, card_id, card)):
+            await self._send(turn_context, _card_message(card))
+
     async def _show_result(
         self,
         turn_context: TurnContext,
@@ -363,6 +380,15 @@ class CoachBot(ActivityHandler):
         language = await self.coach.language_for(who)
         labels = self._labels(language)
         for reply in replies:
+            if reply.practice is not None:
+                # What the recruiter types while practising is for nobody else's eyes.
+                if is_personal(turn_context.activity):
+                    card = practice_cards.practice_card(reply.practice)
+                    await self._send(turn_context, _card_message(card))
+                else:
+                    text = self.coach.t(language, "practice_personal_only")
+                    await self._send(turn_context, plain_text(text))
+                continue
             if reply.form is not None:
                 card = cards.checklist_card(reply.form, labels, notice=reply.text)
                 sent = await self._send(turn_context, _card_message(card))
