@@ -210,17 +210,21 @@ def hear(guide: PracticeGuide, setup: PracticeSetup, line: str) -> Heard:
     d = guide.detect
     if text in {_normal(word) for word in d.stop}:
         return Heard(stop=True)
-    assessment = assess(line, setup.language)
-    feedback = _has(d.feedback, text)
-    first_sentence = _SENTENCE.split(text, maxsplit=1)[0]
-    topic = _topic(d.stopwords, setup, text)
+    sentences = _SENTENCE.split(text)
+    must_say = frozenset(key for key in MUST_SAY if _has(getattr(d, key), text))
+    # The svada check judges the explanation: not greetings, and not the must-say sentences,
+    # which are the same general words in every call by design.
+    explaining = " ".join(
+        s for s in sentences if not any(_has(getattr(d, key), s) for key in MUST_SAY)
+    )
+    feedback = _has(d.feedback, explaining)
+    topic = _topic(d.stopwords, setup, explaining) if feedback else None
     return Heard(
         closing=_has(d.closing, text),
         news=_has(d.news, text) or topic is not None,
         feedback=feedback,
-        # The svada check judges explanations, not greetings: a short "hello" is not vague.
-        vague=feedback and assessment.vague,
-        risky=assessment.risky,
+        vague=feedback and assess(explaining, setup.language).vague,
+        risky=assess(line, setup.language).risky,
         hired=_has(d.hired, text),
         describes=_has(d.describes_person, text),
         promise=_has(d.promise, text),
@@ -228,7 +232,7 @@ def hear(guide: PracticeGuide, setup: PracticeSetup, line: str) -> Heard:
         talent_pool=_has(d.talent_pool, text),
         pool_duration=_has(d.pool_duration, text) or any(c.isdigit() for c in text),
         pool_voluntary=_has(d.pool_voluntary, text),
-        acknowledges_first=_has(d.acknowledge, first_sentence),
+        acknowledges_first=_has(d.acknowledge, sentences[0]),
         written_ok=_has(d.written_ok, text),
         written_refuse=_has(d.written_refuse, text),
         prescribes_course=_has(d.prescribes_course, text),
@@ -237,15 +241,16 @@ def hear(guide: PracticeGuide, setup: PracticeSetup, line: str) -> Heard:
         other_position=_has(d.other_position, text),
         requirement=_has(d.requirement, text),
         topic=topic,
-        must_say=frozenset(key for key in MUST_SAY if _has(getattr(d, key), text)),
+        must_say=must_say,
     )
 
 
 def _topic(stopwords: Sequence[str], setup: PracticeSetup, text: str) -> str | None:
-    """The longest word of the line that is also in the prepared competence or gaps points."""
+    """The longest word of the line that is also in the prepared competence or gaps points
+    (not a word of the position's title: that is what the call is about, not a requirement)."""
     prepared = " ".join(setup.points.get(key, "") for key in ("gaps", "competence"))
     known = {w for w in _WORD.findall(_normal(prepared)) if len(w) >= 5}
-    ignored = {_normal(w) for w in stopwords}
+    ignored = {_normal(w) for w in stopwords} | set(_WORD.findall(_normal(setup.position)))
     shared = [w for w in _WORD.findall(text) if w in known and w not in ignored]
     return max(shared, key=len) if shared else None
 
