@@ -97,6 +97,8 @@ class PracticeState(_Model):
     news: bool = False
     # The check the recruiter's next line answers (what the candidate just asked for).
     expect: CheckKey | None = None
+    # The check the recruiter's last line answered and missed.
+    missed: CheckKey | None = None
     # The player's own memory: which beat comes next, how often each line was used.
     memory: dict[str, int] = Field(default_factory=dict, max_length=40)
     flags: list[Mark] = Field(default_factory=list, max_length=len(CHECK_ORDER))
@@ -329,6 +331,11 @@ class RuleCandidate:
             topic = (heard.topic or "") if reaction == "requirement" else ""
             text = self._line(setup, reaction, self.guide.reactions[reaction], memory, topic=topic)
             return CandidateTurn(text=text, expects=_REACTION_EXPECTS[reaction], memory=memory)
+        missed = state.missed
+        if missed in self.guide.pushback and not memory.get("p:" + missed):
+            memory["p:" + missed] = 1
+            text = self._line(setup, "p:" + missed, self.guide.pushback[missed], memory)
+            return CandidateTurn(text=text, expects=missed, memory=memory)
         if not state.news:
             if state.turn <= 1:
                 return self._turn(setup, "opening_ok", candidate.opening_ok, memory)
@@ -524,6 +531,7 @@ class Rehearsal:
                 "said": sorted(set(state.said) | heard.must_say),
                 "last": _clip(line),
                 "history": history,
+                "missed": state.expect if state.expect in {m.check for m in flags} else None,
             }
         )
         answer = self.player.answer(setup, heard_state, heard)

@@ -149,11 +149,16 @@ class Debrief(_Strict):
     stopped: str
 
 
+# When the recruiter's answer misses what the candidate asked for, the candidate says so once.
+PushbackKey = Literal["writing", "course", "emotion", "protected", "pool"]
+
+
 class PracticeGuide(_Strict):
     language: Literal["nb", "en"]
     version: int = Field(ge=1)
     candidate: Candidate
     reactions: dict[ReactionKey, Variants]
+    pushback: dict[PushbackKey, Variants]
     scenarios: dict[ScenarioKey, Scenario]
     detect: Detect
     checks: dict[CheckKey, Check]
@@ -163,17 +168,19 @@ class PracticeGuide(_Strict):
     def _complete(self) -> PracticeGuide:
         for what, have, want in (
             ("reactions", self.reactions, ReactionKey.__args__),  # type: ignore[attr-defined]
+            ("pushback", self.pushback, PushbackKey.__args__),  # type: ignore[attr-defined]
             ("scenarios", self.scenarios, SCENARIO_ORDER),
             ("checks", self.checks, CHECK_ORDER),
         ):
             missing = set(want) - set(have)
             if missing:
                 raise ValueError(f"{what}: missing {sorted(missing)}")
-        for key, lines in self.reactions.items():
-            try:
-                _at_least_two(lines)
-            except ValueError as error:
-                raise ValueError(f"reactions.{key}: {error}") from error
+        for part, table in (("reactions", self.reactions), ("pushback", self.pushback)):
+            for key, lines in table.items():
+                try:
+                    _at_least_two(lines)
+                except ValueError as error:
+                    raise ValueError(f"{part}.{key}: {error}") from error
         return self
 
     def shape(self) -> dict[str, object]:
@@ -184,6 +191,7 @@ class PracticeGuide(_Strict):
 
         return {
             "reactions": {k: {names(v) for v in vs} for k, vs in self.reactions.items()},
+            "pushback": {k: {names(v) for v in vs} for k, vs in self.pushback.items()},
             "scenarios": {
                 k: [(b.expects, {names(v) for v in b.lines}) for b in s.beats]
                 for k, s in self.scenarios.items()

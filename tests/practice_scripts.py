@@ -122,11 +122,15 @@ def script(language: str, scenario: str) -> list[Step]:
     mistake, _ = MISTAKES[language][scenario]
     after_acknowledge = "beat:1"
     # Some mistakes are vague as well, and the candidate asks what was meant.
+    # A missed request makes the candidate push back, once.
     after_mistake = {
         "disappointed": "reaction:vague",
         "argues": "reaction:promise",
+        "in_writing": "pushback:writing",
         "emotional": "reaction:vague",
-    }.get(scenario, "beat:2")
+        "course": "pushback:course",
+        "protected_ground": "pushback:protected",
+    }[scenario]
     return [
         Step(c["opening"], "opening_ok"),
         Step(c["vague"], "reaction:vague"),
@@ -146,6 +150,8 @@ def lines_for(guides: GuideBook, language: str, scenario: str, source: str) -> l
     kind, _, key = source.partition(":")
     if kind == "reaction":
         return guide.reactions[key]  # type: ignore[index]
+    if kind == "pushback":
+        return guide.pushback[key]  # type: ignore[index]
     if kind == "beat":
         return guide.scenarios[scenario].beats[int(key)].lines  # type: ignore[index]
     return getattr(guide.candidate, kind)

@@ -400,3 +400,73 @@ def test_a_practice_guide_must_match_across_languages(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("  in_writing:\n", "  in_writin:\n"))
     with pytest.raises(GuideError, match=r"practice\.yaml: scenarios"):
         GuideBook(target)
+
+
+RULE_LINES = {
+    "nb": {
+        "pool_question": "Du var blant de sterkeste. Kan vi ta vare på CV-en din til senere stillinger?",
+        "pool_vague": "Ja, vi tar vare på den en stund.",
+        "pool_right": "I 12 måneder. Det er helt frivillig, og du kan be oss slette den når du vil.",
+        "pool_complete": (
+            "Kan vi ta vare på CV-en din i 12 måneder? Det er frivillig, og du kan si nei."
+        ),
+        "volunteered": "Vi tenkte nok at du var litt for gammel for teamet.",
+    },
+    "en": {
+        "pool_question": "You were among the strongest. May we keep your CV for future openings?",
+        "pool_vague": "Yes, we would keep it for a while.",
+        "pool_right": "For 12 months. It's entirely voluntary, and you can ask us to delete it.",
+        "pool_complete": ("May we keep your CV for 12 months? It's voluntary, and you can say no."),
+        "volunteered": "We felt you were a bit too old for the team, to be honest.",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
+def test_talent_pool_and_a_volunteered_protected_ground(guides: GuideBook, language: str) -> None:
+    guide = guides.practice(language)
+    lines = RULE_LINES[language]
+    setup = PracticeSetup(
+        language=language,  # type: ignore[arg-type]
+        candidate_name="Kari Nordmann",
+        candidate_ref="k7f3qa",
+        position=POSITION[language],
+        points=POINTS[language],
+        must_say=guides.guide(language).must_say.model_dump(),
+        pool_months=12,
+        scenario="disappointed",
+        seed=3,
+    )
+    rehearsal = Rehearsal(guide)
+    state, _ = rehearsal.begin(setup, "run-key-2")
+
+    def step(line: str) -> str:
+        nonlocal state
+        turn = rehearsal.step(setup, state, line)
+        state = turn.state
+        return turn.candidate or ""
+
+    assert step(COMMON[language]["opening"]) in guide.candidate.opening_ok
+    assert step(lines["pool_question"]) in guide.reactions["talent_pool"]
+    assert step(lines["pool_vague"]) in guide.pushback["pool"]
+    step(lines["pool_right"])
+    assert step(lines["volunteered"]) in guide.reactions["protected"]
+    debrief = rehearsal.debrief(setup, state)
+    assert [c.check for c in debrief.changes][:1] == ["protected"]
+    assert debrief.changes[0].quote == lines["volunteered"]
+    pool = (
+        next(c for c in debrief.changes + [] if c.check == "pool")
+        if any(c.check == "pool" for c in debrief.changes)
+        else None
+    )
+    assert debrief.results["pool"] == "flag"
+    if pool is not None:
+        assert pool.quote == lines["pool_vague"]
+        assert "12" in pool.better
+
+    # Asked with how long and that it is voluntary, the question needs no follow-up.
+    fresh, _ = rehearsal.begin(setup, "run-key-3")
+    state = fresh
+    step(COMMON[language]["opening"])
+    assert step(lines["pool_complete"]) not in guide.reactions["talent_pool"]
+    assert rehearsal.debrief(setup, state).results["pool"] == "ok"
