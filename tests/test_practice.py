@@ -404,9 +404,13 @@ def test_a_practice_guide_must_match_across_languages(tmp_path: Path) -> None:
 
 RULE_LINES = {
     "nb": {
-        "pool_question": "Du var blant de sterkeste. Kan vi ta vare på CV-en din til senere stillinger?",
+        "pool_question": (
+            "Du var blant de sterkeste. Kan vi ta vare på CV-en din til senere stillinger?"
+        ),
         "pool_vague": "Ja, vi tar vare på den en stund.",
-        "pool_right": "I 12 måneder. Det er helt frivillig, og du kan be oss slette den når du vil.",
+        "pool_right": (
+            "I 12 måneder. Det er helt frivillig, og du kan be oss slette den når du vil."
+        ),
         "pool_complete": (
             "Kan vi ta vare på CV-en din i 12 måneder? Det er frivillig, og du kan si nei."
         ),
@@ -454,15 +458,7 @@ def test_talent_pool_and_a_volunteered_protected_ground(guides: GuideBook, langu
     debrief = rehearsal.debrief(setup, state)
     assert [c.check for c in debrief.changes][:1] == ["protected"]
     assert debrief.changes[0].quote == lines["volunteered"]
-    pool = (
-        next(c for c in debrief.changes + [] if c.check == "pool")
-        if any(c.check == "pool" for c in debrief.changes)
-        else None
-    )
-    assert debrief.results["pool"] == "flag"
-    if pool is not None:
-        assert pool.quote == lines["pool_vague"]
-        assert "12" in pool.better
+    assert next(m for m in state.flags if m.check == "pool").quote == lines["pool_vague"]
 
     # Asked with how long and that it is voluntary, the question needs no follow-up.
     fresh, _ = rehearsal.begin(setup, "run-key-3")
