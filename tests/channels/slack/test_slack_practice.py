@@ -139,3 +139,20 @@ async def test_views_open_failing_tells_the_recruiter(bot: Bot, guides: GuideBoo
     assert await bot.slack.command(f"practice {ref}") == (200, "")
     answer = (await bot.fake.wait_responses(before + 1))[before]
     assert answer["text"] == guides.text("en", "slack_api_failed")
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [None, 17, ["a"], {"v": 1}, "", "{" * 5000, '{"run": "abcdefgh", "ref": "\\ud800"}'],
+)
+async def test_a_practice_submission_not_shaped_as_ours_is_answered_politely(
+    bot: Bot, guides: GuideBook, metadata: Any
+) -> None:
+    ref = await prepared(bot, "en")
+    view = await open_practice(bot, f"practice {ref}")
+    view["private_metadata"] = metadata
+    for values in ({}, {"line:1": "text"}, {"line:1": {LINE: {"value": ["list"]}}}):
+        status, body = await bot.slack.interact(bot.slack.view_submission(view, values))
+        assert status == 200, body
+        shown = json.dumps(json.loads(body)["view"]["blocks"], ensure_ascii=False)
+        assert guides.text("en", "practice_expired") in shown

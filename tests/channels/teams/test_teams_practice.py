@@ -160,3 +160,20 @@ async def test_no_practice_in_a_group_chat(
     assert await teams.post(group) == 201
     assert practice_cards(bot_connector.messages()) == []
     assert guides.text("en", "practice_personal_only") in bot_connector.texts()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"action": PRACTICE_ACTION},
+        {"action": PRACTICE_ACTION, "state": {"v": 1}, LINE_INPUT: ["x"]},
+        {"action": PRACTICE_ACTION, "state": "{" * 4000, LINE_INPUT: "Hei", "stop": "yes"},
+    ],
+)
+async def test_a_practice_submit_not_shaped_as_ours_is_answered_politely(
+    running: Running, bot_connector: FakeConnector, guides: GuideBook, value: dict[str, Any]
+) -> None:
+    teams = running.teams
+    bot_connector.clear()
+    assert await teams.post(teams.submit(value, None)) == 201
+    assert guides.text("en", "practice_expired") in bot_connector.texts()
