@@ -8,6 +8,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -29,6 +30,28 @@ async def build_coach(settings: Settings):
         rules_for(language)
     engine, sessions = await open_database(settings.database_url)
     return Coach(sessions, guides, settings), engine
+
+
+def build_slack_installations(settings: Settings, coach: Any) -> Any:
+    """OAuth mode: the app's Slack installations on our database, built once here and passed to
+    the Slack channel and the notifiers. None in single-workspace mode (SLACK_BOT_TOKEN)."""
+    if not settings.slack_oauth:
+        return None
+    from bot.channels.slack.installations import build
+    from bot.channels.slack.notify import web_client
+    from storage.encryption import Cipher
+
+    assert settings.coach_encryption_key and settings.slack_client_id  # checked by Settings
+    assert settings.slack_client_secret is not None
+    return build(
+        coach.sessions,
+        Cipher(settings.coach_encryption_key.get_secret_value()),
+        settings.slack_client_id,
+        settings.slack_client_secret.get_secret_value(),
+        web_client(None, settings.slack_api_url),
+        settings.slack_token_rotation_minutes,
+        coach.clock,
+    )
 
 
 async def run_console(settings: Settings, language: str | None) -> int:
@@ -90,8 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(purge_command(settings))
     except ValidationError as error:
+        # A check across fields has no location; only the message then (never the input).
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+            ": ".join(filter(None, (".".join(str(part) for part in e["loc"]), e["msg"])))
+            for e in error.errors()
         )
         print(f"The configuration is not valid: {problems}", file=sys.stderr)
         return 2

@@ -484,7 +484,8 @@ async def test_a_slack_error_about_the_app_stops_slack_for_the_run_and_marks_nob
     assert list((await deliveries(sessions)).values()) == [("failed", 0)]
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert errors == [
-        f"reminders: slack refused the app ({code}); no more sends there this run, 2 not tried"
+        f"reminders: slack workspace T1 refused the app ({code}); no more sends there this run,"
+        " 2 not tried"
     ]
 
     # The same again while it lasts: nobody's retries are used up by the app's own trouble.
