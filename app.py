@@ -54,6 +54,31 @@ def build_slack_installations(settings: Settings, coach: Any) -> Any:
     )
 
 
+async def run_reencrypt(settings: Settings) -> int:
+    """After a new key was put first in COACH_ENCRYPTION_KEY: every token under it, so the
+    old key can be removed."""
+    from storage.encryption import InvalidToken
+
+    coach, engine = await build_coach(settings)
+    try:
+        installations = build_slack_installations(settings, coach)
+        if installations is None:
+            print("Nothing to re-encrypt: Slack OAuth mode (SLACK_CLIENT_ID) is off.")
+            return 0
+        count = await installations.reencrypt()
+    except InvalidToken:
+        print(
+            "A stored token opens with none of the keys in COACH_ENCRYPTION_KEY: list the key"
+            " it was written with after the new one, run this again, then remove the old key.",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        await engine.dispose()
+    print(f"Re-encrypted the tokens of {count} Slack installations under the first key.")
+    return 0
+
+
 async def run_console(settings: Settings, language: str | None) -> int:
     from bot.channels.console import Console, language_from_environment
     from bot.messages import Identity
@@ -85,6 +110,10 @@ def parser() -> argparse.ArgumentParser:
     remind = sub.add_parser("remind", help="send the weekly reminders that are due, then exit")
     remind.add_argument("--now", action="store_true", help="send every reminder not sent this week")
     sub.add_parser("purge", help="apply the retention policy, then exit")
+    sub.add_parser(
+        "reencrypt",
+        help="write every stored Slack token under the first COACH_ENCRYPTION_KEY, then exit",
+    )
     return root
 
 
@@ -112,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.retention import purge_command
 
             return asyncio.run(purge_command(settings))
+        if command == "reencrypt":
+            return asyncio.run(run_reencrypt(settings))
     except ValidationError as error:
         # A check across fields has no location; only the message then (never the input).
         problems = "; ".join(

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
+    def _single_tenant_needs_its_tenant(self) -> Settings:
+        # New multi-tenant bot registrations are refused since July 2025: a single-tenant
+        # bot names the Entra tenant its app lives in.
+        if self.microsoft_app_type.lower() == "singletenant" and not self.microsoft_app_tenant_id:
+            raise ValueError("MICROSOFT_APP_TYPE=SingleTenant also needs MICROSOFT_APP_TENANT_ID")
+        return self
+
+    @model_validator(mode="after")
     def _oauth_needs_its_secrets(self) -> Settings:
         if not self.slack_client_id:
             return self

@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import installations as store
-from storage.encryption import Cipher
+from storage.encryption import Cipher, InvalidToken
 from storage.tables import SlackInstallation
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,22 @@ class Installations(AsyncInstallationStore):
             user_token_expires_at=getattr(item, "user_token_expires_at", None),
         )
 
+    def _readable(self, row: SlackInstallation | None) -> SlackInstallation | None:
+        """The row if it has tokens the configured keys open; else None (not installed)."""
+        if row is None or row.bot_token is None:
+            return None
+        try:
+            self.cipher.decrypt(row.bot_token)
+        except InvalidToken:
+            # A key was removed before `python app.py reencrypt` ran. The workspace cannot be
+            # served until the key is back; say so without the token or the key.
+            log.error(
+                "slack: the token of %s opens with no key in COACH_ENCRYPTION_KEY",
+                row.team_id or row.enterprise_id,
+            )
+            return None
+        return row
+
     def _installation(self, row: SlackInstallation) -> Installation:
         details = dict(row.details)
         decrypt = self.cipher.decrypt
@@ -149,8 +165,8 @@ class Installations(AsyncInstallationStore):
     ) -> Installation | None:
         key = store.Key.of(enterprise_id, team_id, is_enterprise_install)
         async with self.sessions() as session:
-            row = await store.find(session, key)
-        if row is None or row.bot_token is None:
+            row = self._readable(await store.find(session, key))
+        if row is None:
             return None
         # One installation per workspace is kept (the latest); it is that user's only if
         # they installed it.
@@ -248,8 +264,8 @@ class Installations(AsyncInstallationStore):
         """
         async with self.sessions() as session:
             key = await store.key_for_workspace(session, workspace)
-            row = await store.find(session, key) if key is not None else None
-        if row is None or row.bot_token is None:
+            row = self._readable(await store.find(session, key) if key is not None else None)
+        if row is None:
             return None
         installation = self._installation(row)
         refreshed = await self.rotate(installation)
