@@ -341,10 +341,15 @@ async def run_batch(
         else:
             summary.skipped += 1
     slots = asyncio.Semaphore(WORKSPACES_AT_ONCE)
+    # Platforms whose app credentials were refused this run: one set of credentials serves
+    # every workspace there (Teams, one SLACK_BOT_TOKEN), so all their queues stop.
+    stopped: set[str] = set()
 
     async def serve(platform: str, items: list[Planned]) -> None:
         async with slots:
-            await _send_all(coach, notifiers[platform], items, summary, worker, pace, sleep, lease)
+            await _send_all(
+                coach, notifiers[platform], items, summary, worker, pace, sleep, lease, stopped
+            )
 
     async with asyncio.TaskGroup() as group:
         for (platform, _workspace), items in queues.items():
@@ -369,15 +374,22 @@ async def _send_all(
     pace: float,
     sleep: Sleep,
     lease: timedelta,
+    stopped: set[str],
 ) -> None:
     """One workspace's queue, one DM at a time: one recruiter's failure never stops the rest.
 
     A failure of the app itself there (its token or credentials refused, or not installed
     any more) does: every other send would fail alike, and counting it against each
-    recruiter would use up their retries. Other workspaces' queues go on.
+    recruiter would use up their retries. With a token per workspace (Slack installed through
+    OAuth) other workspaces' queues go on; with one set of credentials for the platform, the
+    platform's other queues stop too.
     """
+    per_workspace = bool(getattr(notifier, "credentials_per_workspace", False))
     sent_any = False
     for index, item in enumerate(items):
+        if notifier.platform in stopped:
+            summary.failed += len(items) - index
+            return
         async with coach.sessions.begin() as session:
             claimed = await store.claim(
                 session, item.recruiter_id, item.period, worker, coach.clock(), lease, MAX_ATTEMPTS
@@ -411,11 +423,14 @@ async def _send_all(
         if error.app_wide:
             untried = len(items) - index - 1
             summary.failed += 1 + untried
+            where = notifier.platform
+            if per_workspace:
+                where += f" workspace {item.recipient.workspace}"
+            else:
+                stopped.add(notifier.platform)
             log.error(
-                "reminders: %s workspace %s refused the app (%s); no more sends there this run,"
-                " %d not tried",
-                notifier.platform,
-                item.recipient.workspace,
+                "reminders: %s refused the app (%s); no more sends there this run, %d not tried",
+                where,
                 error.reason[:200],
                 untried,
             )

@@ -165,6 +165,8 @@ class SlackNotifier:
         self.client = client
         self.guides = guides
         self.tokens = tokens
+        # A refused token concerns one workspace only when each has its own (bot.reminders).
+        self.credentials_per_workspace = tokens is not None
 
     @classmethod
     def from_settings(
