@@ -18,6 +18,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import commands
 from bot.channels.slack import blocks
+from bot.channels.slack.events import SharedConversations
 from bot.channels.slack.notify import (
     API_FAILURES,
     DEFAULT_TIMEOUT,
@@ -163,6 +164,7 @@ class SlackListeners:
         app.view_submission(blocks.ADD_CANDIDATE)(self.on_add)
         app.view_submission(blocks.SKIP_REASON)(self.on_skip_reason)
         app.event("app_home_opened")(self.on_home)
+        SharedConversations(self).register(app)
         app.error(self.on_error)
 
     async def check_ids(self, body: dict[str, Any], next: Any) -> BoltResponse | None:
@@ -171,6 +173,10 @@ class SlackListeners:
         team, user = ids(body)
         if is_platform_id(team) and is_platform_id(user):
             return await next()
+        if body.get("type") == "event_callback" and not user and is_platform_id(team):
+            # Signed events about the app, not a person (app_uninstalled, tokens_revoked, a
+            # bot's message, an edit): acknowledged and ignored, or Slack retries them.
+            return BoltResponse(status=200, body="")
         log.warning("refused a Slack request without a usable team or user id")
         text = self.coach.t(self.settings.coach_language, "bad_identity")
         return BoltResponse(status=400, body=text)
@@ -318,7 +324,7 @@ class SlackListeners:
         who: Identity,
         attachment: Attachment,
         response_url: str | None,
-    ) -> None:
+    ) -> bool:
         """An export goes to the asker's DM as a file, never pasted where others might see it.
 
         conversations.open, then files.getUploadURLExternal, a POST of the bytes to the
@@ -339,10 +345,13 @@ class SlackListeners:
                 initial_comment=self.coach.t(language, "export_file_comment", filename=name),
             )
             text = self.coach.t(language, "export_sent_file", filename=name)
+            sent = True
         except FILE_FAILURES as error:
             log.warning("export upload failed: %s", error_code(error))
             text = self.coach.t(language, "export_not_sent", filename=name)
+            sent = False
         await self.tell(client, who.user, text, [blocks.section(text)], response_url)
+        return sent
 
     # -- the checklist modal -------------------------------------------------------------
 

@@ -142,9 +142,18 @@ class FakeConnector:
         return [c for c in self.calls if c.path == CREATE_PATH]
 
     def in_conversation(self, conversation: str) -> list[Call]:
-        """What the bot posted or updated in one conversation."""
-        prefix = f"/v3/conversations/{conversation}/activities"
-        return [c for c in self.calls if c.path.startswith(prefix)]
+        """What the bot posted or updated in one conversation (a channel's thread included:
+        its id is the channel's, then ";messageid=...")."""
+
+        def target(call: Call) -> str:
+            return call.path.removeprefix("/v3/conversations/").split("/activities")[0]
+
+        return [
+            c
+            for c in self.calls
+            if c.path != CREATE_PATH
+            and (target(c) == conversation or target(c).startswith(conversation + ";"))
+        ]
 
     def updates(self) -> list[Call]:
         return [c for c in self.calls if c.method == "PUT"]
