@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack import blocks
 from bot.channels.slack.notify import API_FAILURES, error_code
-from bot.messages import Identity, Inbound, Reply
+from bot.messages import Identity, Inbound, Reply, is_platform_id
 
 if TYPE_CHECKING:
     from bot.channels.slack.listeners import SlackListeners
@@ -83,7 +83,7 @@ class SharedConversations:
         user = str(event.get("user") or "")
         channel = str(event.get("channel") or "")
         ts = str(event.get("ts") or "")
-        if not channel:
+        if not channel or not is_platform_id(user):
             return
         # One message is one delivery, whichever of its events (and retries) reaches us.
         key = f"slack:message:{team}:{channel}:{ts}" if ts else None

@@ -175,8 +175,9 @@ class SlackListeners:
             return await next()
         if body.get("type") == "event_callback" and not user and is_platform_id(team):
             # Signed events about the app, not a person (app_uninstalled, tokens_revoked, a
-            # bot's message, an edit): acknowledged and ignored, or Slack retries them.
-            return BoltResponse(status=200, body="")
+            # bot's message, an edit): on to their listener, or the catch-all that acknowledges
+            # them with 200; Slack retries a refused event. No listener acts for a person here.
+            return await next()
         log.warning("refused a Slack request without a usable team or user id")
         text = self.coach.t(self.settings.coach_language, "bad_identity")
         return BoltResponse(status=400, body=text)
