@@ -173,7 +173,13 @@ class SlackListeners:
         team, user = ids(body)
         if is_platform_id(team) and is_platform_id(user):
             return await next()
-        if body.get("type") == "event_callback" and not user and is_platform_id(team):
+        event = _dict(body.get("event"))
+        if (
+            body.get("type") == "event_callback"
+            and is_platform_id(team)
+            and "user" not in event
+            and "user" not in body
+        ):
             # Signed events about the app, not a person (app_uninstalled, tokens_revoked, a
             # bot's message, an edit): on to their listener, or the catch-all that acknowledges
             # them with 200; Slack retries a refused event. No listener acts for a person here.
@@ -575,7 +581,7 @@ class SlackListeners:
     async def on_home(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        if event.get("tab", "home") != "home":
+        if event.get("tab", "home") != "home" or not is_platform_id(event.get("user")):
             return
         team, _ = ids(body)
         who = await self.identify(client, team, str(event.get("user") or ""))
