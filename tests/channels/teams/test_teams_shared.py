@@ -34,7 +34,7 @@ BOT_NAME = "Feedback Call Coach"
 CHANNEL = "19:a1b2c3d4e5f6@thread.tacv2"
 TEAM = "19:f0e9d8c7b6a5@thread.tacv2"
 GROUP_CHAT = "19:meeting_c0ffee@thread.v2"
-POINTER = "I've sent you the answer in our private chat"
+POINTER = "I've sent you the answer in our private chat, since it's about candidates. 🔒"
 NO_PERSONAL_CHAT = "I couldn't open a private chat with you yet"
 ADMIN = "admin-user"
 
@@ -123,7 +123,7 @@ async def test_every_command_in_a_shared_conversation_answers_privately(
         # Never a card, never a file in a shared conversation.
         assert all(not c.body.get("attachments") for c in in_shared), step.said
         if step.private:
-            assert [c.body["text"] for c in in_shared] == [bot_connector_pointer(step)]
+            assert [c.body["text"] for c in in_shared] == [POINTER], step.said
             assert step.expected in readable(in_private), (step.said, readable(in_private))
             (created,) = bot_connector.created()
             assert created.body["members"][0]["aadObjectId"] == ADMIN
@@ -134,10 +134,6 @@ async def test_every_command_in_a_shared_conversation_answers_privately(
         else:
             assert in_private == [] and bot_connector.created() == [], step.said
             assert any(step.expected in c.body["text"] for c in in_shared), (step.said, seen)
-
-
-def bot_connector_pointer(step: Any) -> str:
-    return POINTER + ", since it's about candidates. 🔒"
 
 
 async def test_every_command_in_the_personal_chat_is_answered_there(
@@ -191,9 +187,7 @@ async def test_a_busy_connector_is_retried_when_opening_the_personal_chat(
     bot_connector.fail(429, conversation=CREATE, **{"Retry-After": "0"})
     assert await teams.post(shared(teams, "groupChat", "list")) == 201
     assert NAME in readable(bot_connector.in_conversation(teams.conversation))
-    assert [c.body["text"] for c in bot_connector.in_conversation(GROUP_CHAT)] == [
-        POINTER + ", since it's about candidates. 🔒"
-    ]
+    assert [c.body["text"] for c in bot_connector.in_conversation(GROUP_CHAT)] == [POINTER]
 
 
 async def test_norwegian_pointer(admin: Running, bot_connector: FakeConnector) -> None:
