@@ -42,6 +42,8 @@ NORWEGIAN = frozenset({"nb", "no", "nn"})
 # Uploading adds one failure of its own: the upload_url answering anything but 200.
 FILE_FAILURES = (*API_FAILURES, SlackRequestError)
 EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged"})
+# Events about the app's removal: they name a workspace, never a user.
+UNINSTALL_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
 
 
 class _Part(BaseModel):
@@ -174,15 +176,14 @@ class SlackListeners:
         if is_platform_id(team) and is_platform_id(user):
             return await next()
         event = _dict(body.get("event"))
-        if (
-            body.get("type") == "event_callback"
-            and is_platform_id(team)
-            and "user" not in event
-            and "user" not in body
+        # The app's removal names a workspace but no user (bot.channels.slack.uninstall); so do
+        # other signed events about the app, not a person (a bot's message, an edit): on to
+        # their listener, or the catch-all that acknowledges them with 200, since Slack retries
+        # a refused event. No listener acts for a person without a user id.
+        if is_platform_id(team) and (
+            event.get("type") in UNINSTALL_EVENTS
+            or (body.get("type") == "event_callback" and "user" not in event and "user" not in body)
         ):
-            # Signed events about the app, not a person (app_uninstalled, tokens_revoked, a
-            # bot's message, an edit): on to their listener, or the catch-all that acknowledges
-            # them with 200; Slack retries a refused event. No listener acts for a person here.
             return await next()
         log.warning("refused a Slack request without a usable team or user id")
         text = self.coach.t(self.settings.coach_language, "bad_identity")
