@@ -142,7 +142,7 @@ async def test_the_stop_button_ends_with_the_debrief(
         assert run.exchanges == 1
 
 
-async def test_no_practice_in_a_group_chat(
+async def test_a_practice_asked_for_in_a_group_chat_goes_to_the_personal_chat(
     running: Running,
     bot_connector: FakeConnector,
     sessions: async_sessionmaker[AsyncSession],
@@ -158,8 +158,12 @@ async def test_no_practice_in_a_group_chat(
         "conversationType": "groupChat",
     }
     assert await teams.post(group) == 201
-    assert practice_cards(bot_connector.messages()) == []
-    assert guides.text("en", "practice_personal_only") in bot_connector.texts()
+    # The group hears only where to look; the practice card is in the personal chat.
+    into_group = [c for c in bot_connector.messages() if "19:group" in c.path]
+    assert practice_cards(into_group) == []
+    assert [c.body.get("text") for c in into_group] == [guides.text("en", "teams_sent_privately")]
+    personal = [c for c in bot_connector.messages() if f"a:personal-{teams.user}" in c.path]
+    assert len(practice_cards(personal)) == 1
 
 
 @pytest.mark.parametrize(
