@@ -39,6 +39,7 @@ WALK: list[Step] = [
     Step("", True, NAME),
     Step("list", True, NAME),
     Step(f"start {NAME}", True, NAME),
+    Step(f"practice {NAME}", True, NAME),
     Step(f"log Ingrid no-answer {NOTE}", True, NAME),
     Step(f"log Jonas skipped {REASON}", True, OTHER),
     Step("log Solbakken", False, "called, no-answer, declined or skipped"),
