@@ -128,7 +128,9 @@ def misses(pairs: Iterable[tuple[Sentence, Assessment]]) -> list[str]:
         if sentence.risky and found.risky and not set(sentence.grounds) <= set(found.grounds):
             wrong.append(f"grounds {found.grounds} != {sentence.grounds}")
         if wrong:
-            lines.append(f"  {sentence.split} {sentence.language} {'/'.join(wrong)}: {sentence.text}")
+            lines.append(
+                f"  {sentence.split} {sentence.language} {'/'.join(wrong)}: {sentence.text}"
+            )
     return lines
 
 

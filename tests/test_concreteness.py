@@ -24,7 +24,21 @@ from conversation_guides import GUIDES_DIR, GuideError
 
 SENTENCES = Path(__file__).parent / "data" / "feedback_sentences.yaml"
 STEPS = ("competence", "gaps", "luxury_problem", "self_presentation", "internal_value")
-GROUNDS = ("age", "gender", "family", "ethnicity", "religion", "disability", "sexual_orientation")
+GROUNDS = (
+    "age",
+    "gender",
+    "gender_identity",
+    "family",
+    "care_responsibilities",
+    "ethnicity",
+    "national_origin",
+    "religion",
+    "disability",
+    "health",
+    "sexual_orientation",
+    "political_views",
+    "trade_union",
+)
 
 
 def family_hit(language: str, section: str, key: str, text: str) -> str | None:
@@ -306,6 +320,25 @@ RISKY = [
     ("nb", "disability", "Du stammet en del i intervjuet."),
     ("nb", "sexual_orientation", "Som homofil ville du fått det tøft her."),
     ("nb", "sexual_orientation", "Du nevnte kjæresten din flere ganger."),
+    ("nb", "age", "Kandidaten er 61 år, og vi trenger en som blir lenge."),
+    ("nb", "age", "Han er nok overkvalifisert for denne jobben."),
+    ("nb", "age", "Han er for gammal til å lære det nye systemet."),
+    ("nb", "gender_identity", "Hen er ikke-binær, og vi tror teamet ikke er klart for det."),
+    ("nb", "care_responsibilities", "Hun tar seg av sin syke mor, så reising blir vanskelig."),
+    ("nb", "care_responsibilities", "Ho har tre born, så vaktene blir vanskelege."),
+    ("nb", "ethnicity", "Vi lurer på om hun vil passe inn kulturelt."),
+    ("nb", "ethnicity", "Gutane på lageret vil ha ein av sine eigne."),
+    ("nb", "national_origin", "Kandidaten kommer fra Polen."),
+    ("nb", "national_origin", "Han er frå Øst-Europa, så vi valde ein annan."),
+    ("nb", "national_origin", "Han er svensk, så han drar sikkert hjem igjen."),
+    ("nb", "health", "Hun har vært sykmeldt mye det siste året."),
+    ("nb", "health", "Ho har vore sjukmeld i fleire månader."),
+    ("nb", "health", "Han går på antidepressiva."),
+    ("nb", "health", "Han er uføretrygdet på halv tid."),
+    ("nb", "political_views", "Han er aktiv i Rødt."),
+    ("nb", "political_views", "Ho sit i kommunestyret for Senterpartiet."),
+    ("nb", "trade_union", "Hun er medlem av Fagforbundet og tillitsvalgt."),
+    ("nb", "trade_union", "Ho har vore plasstillitsvald i LO."),
     ("en", "age", "We want a young, energetic team."),
     ("en", "age", "With retirement a few years away, it makes no sense."),
     ("en", "age", "He's a digital native, and that matters."),
@@ -322,10 +355,23 @@ RISKY = [
     ("en", "religion", "Your headscarf might put some clients off."),
     ("en", "religion", "Your religion might stop you working Saturdays."),
     ("en", "disability", "With your diagnosis, night shifts wouldn't be fair."),
-    ("en", "disability", "Given your sick leave last year, we held back."),
+    # Sick leave is health, its own ground since the second edition (issue 13).
+    ("en", "health", "Given your sick leave last year, we held back."),
     ("en", "disability", "Your wheelchair would make site visits hard."),
     ("en", "sexual_orientation", "Clients might react badly to you being gay."),
     ("en", "sexual_orientation", "You mentioned your girlfriend a few times."),
+    ("en", "age", "She's 57 and we need someone who'll stay long."),
+    ("en", "age", "Probably overqualified for this one."),
+    ("en", "gender_identity", "The candidate is transitioning."),
+    ("en", "care_responsibilities", "He's a single dad, so night shifts are out."),
+    ("en", "ethnicity", "Not sure he'd fit in culturally."),
+    ("en", "national_origin", "Candidate is from Romania, we went with a local."),
+    ("en", "national_origin", "He's from Eastern Europe."),
+    ("en", "national_origin", "He's Nigerian, so we weren't sure."),
+    ("en", "health", "She's on medication for depression."),
+    ("en", "health", "He was on sick leave for most of last year."),
+    ("en", "political_views", "She's openly a Green Party activist."),
+    ("en", "trade_union", "He's a union rep at his current place."),
 ]
 
 
@@ -419,6 +465,24 @@ LOOK_ALIKES = [
     # Children as the work itself, not the candidate's family.
     ("nb", "Vi har 30 barn på avdelingen, og stillingen krever barnehagelærerutdanning."),
     ("nb", "Den vi ansatte, har jobbet fem år i barnevernet i en kommune."),
+    # A job topic that looks like a ground is not about the person (issue 13).
+    ("nb", "Du har ikke jobbet med pensjon og OTP, og det er halve lønnsjobben her."),
+    ("nb", "Du har ikkje jobba med pensjon og OTP, og det er kjernen i stillinga."),
+    ("nb", "Stillingen handler om regelverket for foreldrepenger, og du kan ikke NAV-regelverket."),
+    ("nb", "Du mangler barnehagelærerutdanning, som er et krav for pedagogisk leder i barnehagen."),
+    ("nb", "Mangler HMS-kurs for ledere, som er påkrevd fra dag én."),
+    ("nb", "Rollen er rådgiver på sykefraværsoppfølging, og du har ikke jobbet med IA-avtalen."),
+    (
+        "nb",
+        "Som forhandler møter du fagforeningene hver uke, og tariff har du ikke forhandlet.",
+    ),
+    ("nb", "Jobben er å følge opp leverandørene i Polen på polsk, og polsk snakker du ikke."),
+    ("nb", "Vi trenger noen som kan føre regnskap etter IFRS, og erfaringen din er fra NRS."),
+    ("en", "You haven't worked with pensions or auto-enrolment, and that's half the payroll role."),
+    ("en", "The role is advising managers on maternity-pay rules, and you don't know SMP."),
+    ("en", "The job is room lead in a nursery, and you have no Level 3 childcare qualification."),
+    ("en", "The role is absence management, and you haven't handled long-term sick leave cases."),
+    ("en", "The role is a mental health nurse on a ward, and you have no RMN registration yet."),
     # «som manglet» after the thing itself names it.
     ("nb", "Det var budsjettansvaret som manglet, og det er en stor del av stillingen her."),
 ]
@@ -579,9 +643,9 @@ def _sentences() -> list[dict[str, object]]:
 def test_the_labelled_set_is_big_and_balanced() -> None:
     items = _sentences()
     assert len(items) >= 240
-    assert {tuple(sorted(item)) for item in items} == {
-        ("language", "risky", "split", "step", "text", "vague")
-    }
+    required = {"language", "risky", "split", "step", "text", "vague"}
+    optional = {"grounds", "trap", "variety"}
+    assert all(required <= set(item) <= required | optional for item in items)
     assert len({item["text"] for item in items}) == len(items)
     count = Counter((item["language"], item["step"]) for item in items)
     assert all(count[(lang, step)] >= 20 for lang in ("nb", "en") for step in STEPS)
@@ -590,10 +654,16 @@ def test_the_labelled_set_is_big_and_balanced() -> None:
         assert sum(bool(item["risky"]) for item in mine) >= 20
         vague = sum(bool(item["vague"]) for item in mine)
         assert 0.35 <= vague / len(mine) <= 0.65
-        assert {item["split"] for item in mine} == {"dev", "holdout", "fresh"}
+        assert {item["split"] for item in mine} == {
+            "dev",
+            "holdout",
+            "fresh",
+            "fresh-2026-11",
+            "fresh-2026-11-holdout",
+        }
         # holdout is a share of the sentences the rules were written against (dev + holdout);
         # fresh is a separate, later test in another style, and big enough to say something.
-        written = [item for item in mine if item["split"] != "fresh"]
+        written = [item for item in mine if item["split"] in ("dev", "holdout")]
         holdout = sum(item["split"] == "holdout" for item in written)
         assert 0.25 <= holdout / len(written) <= 0.4
         fresh = [item for item in mine if item["split"] == "fresh"]
@@ -602,9 +672,30 @@ def test_the_labelled_set_is_big_and_balanced() -> None:
         assert {item["step"] for item in fresh} == set(STEPS)
 
 
+def test_the_second_edition_set_covers_every_ground_style_and_keeps_a_held_out_part() -> None:
+    # Issue 13: 200+ sentences written before the rules changed, 80+ of them never tuned on.
+    new = [i for i in _sentences() if str(i["split"]).startswith("fresh-2026-11")]
+    held_out = [i for i in new if i["split"] == "fresh-2026-11-holdout"]
+    assert len(new) >= 200
+    assert len(held_out) >= 80
+    for part in (new, held_out):
+        for language in ("nb", "en"):
+            mine = [i for i in part if i["language"] == language]
+            grounds = {g for i in mine for g in i.get("grounds", [])}
+            assert grounds == set(GROUNDS) - {"gender"}, sorted(set(GROUNDS) - grounds)
+            assert sum(bool(i.get("trap")) for i in mine) >= 5
+        assert sum(i.get("variety") == "nn" for i in part) >= 10
+    for item in new:
+        # Every risky sentence names its grounds; no other sentence does.
+        assert bool(item["risky"]) == bool(item.get("grounds")), item["text"]
+        assert set(item.get("grounds", [])) <= set(GROUNDS)
+        assert not (item.get("trap") and item["risky"]), item["text"]
+
+
+@pytest.mark.parametrize("split", ["dev", "fresh-2026-11"])
 @pytest.mark.parametrize("language", ["nb", "en"])
-def test_the_dev_split_is_classified_correctly(language: str) -> None:
-    dev = [i for i in _sentences() if i["split"] == "dev" and i["language"] == language]
+def test_the_tuning_splits_are_classified_correctly(language: str, split: str) -> None:
+    dev = [i for i in _sentences() if i["split"] == split and i["language"] == language]
     wrong = {"vague": [], "risky": []}
     for item in dev:
         found = assess(str(item["text"]), language, str(item["step"]))
