@@ -474,7 +474,7 @@ LOOK_ALIKES = [
     ("nb", "Rollen er rådgiver på sykefraværsoppfølging, og du har ikke jobbet med IA-avtalen."),
     (
         "nb",
-        "Som forhandler møter du fagforeningene hver uke, og tariff har du ikke forhandlet.",
+        "Du har ikke jobbet med tariffavtaler, og som forhandler møter du fagforeningene.",
     ),
     ("nb", "Jobben er å følge opp leverandørene i Polen på polsk, og polsk snakker du ikke."),
     ("nb", "Vi trenger noen som kan føre regnskap etter IFRS, og erfaringen din er fra NRS."),
