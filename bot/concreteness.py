@@ -500,7 +500,7 @@ def _risky_hits(
     about: list[tuple[int, str, lexicon.LemmaText]] = []
     parts = list(lexicon.clauses(text))
     for start, clause in parts:
-        lemmas = lexicon.LemmaText(clause, languages)
+        lemmas = whole.part(start, start + len(clause))
         if rules.person.about_the_candidate(clause, lemmas):
             about.append((start, clause, lemmas))
     hits: list[tuple[RiskyFamily, str]] = []

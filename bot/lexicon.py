@@ -54,21 +54,39 @@ class LemmaText:
     """A text as its lemmas, with the way back to where each word stands."""
 
     def __init__(self, text: str, languages: tuple[str, ...]) -> None:
+        words = []
+        for match in _TOKEN.finditer(text):
+            word = match.group().casefold()
+            words.append((word, lemma(word, languages), match.span()))
+        self._build(words)
+
+    def _build(self, words: list[tuple[str, str, tuple[int, int]]]) -> None:
+        self._words = words
         parts: list[str] = []
         self._starts: list[int] = []  # where each lemma starts in the lemma string
         self._spans: list[tuple[int, int]] = []  # where its word stands in the text
         forms: set[str] = set()
         position = 0
-        for match in _TOKEN.finditer(text):
-            word = match.group().casefold()
-            base = lemma(word, languages)
+        for word, base, span in words:
             forms.update((word, base))
             parts.append(base)
             self._starts.append(position)
-            self._spans.append(match.span())
+            self._spans.append(span)
             position += len(base) + 1
         self.string = " ".join(parts)
         self.forms = frozenset(forms)
+
+    def part(self, start: int, end: int) -> LemmaText:
+        """The words between two positions of the text, as if that part were the whole text."""
+        sub = LemmaText.__new__(LemmaText)
+        sub._build(
+            [
+                (word, base, (a - start, b - start))
+                for word, base, (a, b) in self._words
+                if start <= a and b <= end
+            ]
+        )
+        return sub
 
     def _word_at(self, position: int) -> int:
         # The last lemma that starts at or before this position.
