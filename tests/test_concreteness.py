@@ -705,3 +705,83 @@ def test_the_tuning_splits_are_classified_correctly(language: str, split: str) -
     for label, misses in wrong.items():
         accuracy = 1 - len(misses) / len(dev)
         assert accuracy >= 0.97, (label, misses)
+
+
+# -- the person, not the topic (second edition) ---------------------------------------------
+
+
+def test_a_topic_counts_only_about_the_person_and_hr_decides_which_words_are_topics(
+    rules_copy: Path,
+) -> None:
+    about_job = "Du har ikke jobbet med pensjon og OTP, og det er halve jobben."
+    about_person = "Han nærmer seg pensjon, så vi valgte en annen."
+    assert not assess(about_job, "nb").risky
+    found = assess(about_person, "nb")
+    assert found.risky and found.grounds == ["age"]
+
+    def make_pension_an_attribute(data: dict[str, list[dict[str, object]]]) -> None:
+        age = next(f for f in data["risky"] if f["key"] == "age")
+        age["topics"] = [t for t in age["topics"] if "pensjon" not in str(t)]  # type: ignore[union-attr]
+        age["phrases"] = [*age["phrases"], "pensjon"]  # type: ignore[misc]
+
+    _break(rules_copy, make_pension_an_attribute)
+    assert evaluate(load_rules(rules_copy), about_job).risky
+
+
+def test_a_job_word_in_the_clause_makes_it_about_the_job(rules_copy: Path) -> None:
+    text = "Hun har vært sykmeldt, og rådgiver på sykefraværsoppfølging er jobben."
+    assert assess(text, "nb").risky  # the first clause is about her
+
+    def forget_job_words(data: dict[str, dict[str, object]]) -> None:
+        data["person"]["job_words"] = ["stillingsbrøk"]
+
+    role = "Rollen gjelder sykefraværsoppfølging, og du har ikke fulgt opp sykmeldte før."
+    assert not assess(role, "nb").risky
+    _break(rules_copy, forget_job_words)
+    assert evaluate(load_rules(rules_copy), role).risky
+
+
+def test_inflections_and_nynorsk_are_found_through_lemmas() -> None:
+    for text in ("Ho er sjukmeld.", "Han er sykmeldt igjen.", "Hun var sykmeldte i fjor."):
+        assert "health" in assess(text, "nb").grounds, text
+    assert "national_origin" in assess("Han er polakk.", "nb").grounds
+    assert "care_responsibilities" in assess("Ho har to born som er små.", "nb").grounds
+
+
+def test_countries_and_regions_come_from_cldr_in_each_language() -> None:
+    from bot.lexicon import place_names
+
+    # No hand-typed list has these; CLDR has them in nb, nn and en.
+    assert "Kirgisistan" in place_names("nb") and "Kirgisistan" in place_names("nn")
+    assert "Kyrgyzstan" in place_names("en")
+    assert assess("Hun kommer fra Kirgisistan.", "nb").grounds == ["national_origin"]
+    assert assess("Ho kjem frå Austerrike.", "nb").grounds == ["national_origin"]
+    assert assess("She's from Kyrgyzstan.", "en").grounds == ["national_origin"]
+    # A place in the job is no origin: the work is there, not the person from there.
+    assert not assess("Jobben er å følge opp kundene i Polen på polsk.", "nb").risky
+    assert place_names("nb") is place_names("nb")  # loaded once per process
+
+
+def test_text_in_the_other_language_is_read_with_that_languages_rules() -> None:
+    # "men" in a Norwegian sentence is "but", not English "men".
+    norwegian = "Hun har god erfaring, men mangler sertifikat klasse C for lastebil."
+    assert not assess(norwegian, "en").risky
+    assert assess("We picked a man because the team is all women.", "en").risky
+    # English written by a Norwegian-speaking recruiter: found, explained in Norwegian.
+    found = assess("She is pregnant and due in spring.", "nb")
+    assert found.risky and found.grounds == ["family"]
+    assert "vernet mot diskriminering" in found.reasons[0]
+    # Mixed text stays with the recruiter's language.
+    assert not assess("Skills ok, men communication var litt off i intervjuet.", "nb").risky
+
+
+def test_a_feeling_as_the_reason_is_vague_and_a_no_show_is_concrete() -> None:
+    assert assess("magefølelsen sa nei", "nb").vague
+    assert assess("gut said no", "en").vague
+    assert not assess("Møtte ikke opp til andre intervju og ga ikke beskjed.", "nb").vague
+    assert not assess("Didn't turn up to the second interview.", "en").vague
+    moment = (
+        "When we asked about the outage, she described what the team did, not her own part "
+        "or the result."
+    )
+    assert not assess(moment, "en").vague
