@@ -99,14 +99,9 @@ def _check_patterns(patterns: list[str]) -> list[str]:
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # Compiled regexes are kept in the instance dict, not as pydantic private attributes:
-    # those go through a __getattr__ on every read, and assess reads them for every family
-    # on every answer. Defaults for what a model may leave unset:
-    _unless = None
-    _lemmas = None
-    _topics = None
-    _topic_lemmas = None
-    _possessive = None
+    # Compiled regexes are kept in the instance dict (self.__dict__["_regex"] = ...), not as
+    # pydantic private attributes: those are read through a __getattr__, and assess reads
+    # them for every family on every answer.
 
 
 class Family(_Strict):
@@ -142,6 +137,7 @@ class Family(_Strict):
             raise ValueError(f"family {self.key!r} has neither phrases nor patterns")
         flags = 0 if self.case_sensitive else re.IGNORECASE
         self.__dict__["_regex"] = re.compile("|".join(f"(?:{a})" for a in alternatives), flags)
+        self.__dict__["_unless"] = None
         if self.unless:
             unless = "|".join(f"(?:{phrase_regex(p)})" for p in self.unless)
             self.__dict__["_unless"] = re.compile(unless, re.IGNORECASE)
@@ -200,12 +196,15 @@ class RiskyFamily(ExplainedFamily):
         return _check_patterns(patterns)
 
     def model_post_init(self, context: Any, /) -> None:
+        self.__dict__.update(_unless=None, _topics=None, _possessive=None)
         if self.phrases or self.patterns:
             super().model_post_init(context)
         else:
-            self.__dict__["_regex"] = re.compile(
-                r"(?!x)x"
-            )  # never matches: this family has only lemmas
+            # Never matches: this family has only lemmas, topics or places.
+            self.__dict__["_regex"] = re.compile(r"(?!x)x")
+            if self.unless:  # still blanked before its topics are looked for
+                unless = "|".join(f"(?:{phrase_regex(p)})" for p in self.unless)
+                self.__dict__["_unless"] = re.compile(unless, re.IGNORECASE)
         words = (self.phrases, self.patterns, self.lemmas, self.topics, self.topic_lemmas)
         if not (any(words) or self.topic_patterns or self.places):
             raise ValueError(f"family {self.key!r} has no words")

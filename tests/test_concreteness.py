@@ -785,3 +785,9 @@ def test_a_feeling_as_the_reason_is_vague_and_a_no_show_is_concrete() -> None:
         "or the result."
     )
     assert not assess(moment, "en").vague
+
+
+def test_look_alikes_are_blanked_for_topic_words_too() -> None:
+    # health has only topic words; its "unless" must still apply to them.
+    assert not assess("She sold into a depressed market for years, and hit target.", "en").risky
+    assert assess("She has been depressed for years.", "en").risky
