@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import commands, confirmation, privacy, reminders
-from bot.concreteness import assess
+from bot.concreteness import Assessment, assess
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.settings import Settings
 from conversation_guides import GuideBook
@@ -596,7 +596,7 @@ class Coach:
         queries.set_flagged(preparation, step.key, None)
         return confirmation.Verdict(confirmed=confirmed)
 
-    def _risky_message(self, language: str, assessment: Any) -> str:
+    def _risky_message(self, language: str, assessment: Assessment) -> str:
         reasons = " ".join(assessment.reasons)
         risky = self.t(language, "answer_risky", reasons=reasons, suggestion=assessment.suggestion)
         return f"{risky} {self.t(language, 'confirm_offer')}"
