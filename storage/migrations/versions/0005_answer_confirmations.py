@@ -5,7 +5,7 @@ recruiter confirmed a flagged text is about; audit_events.detail says which step
 ground a logged action concerned (never the text).
 
 Revision ID: 0005_answer_confirmations
-Revises: 0002_perf
+Revises: 0003_greetings
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_answer_confirmations"
-down_revision: str | None = "0002_perf"
+down_revision: str | None = "0003_greetings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
