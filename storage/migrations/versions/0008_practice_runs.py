@@ -3,7 +3,7 @@
 Nothing the recruiter typed while practising is stored; the transcript stays on the client.
 
 Revision ID: 0008_practice_runs
-Revises: 0003_greetings
+Revises: 0005_answer_confirmations
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_practice_runs"
-down_revision: str | None = "0003_greetings"
+down_revision: str | None = "0005_answer_confirmations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
