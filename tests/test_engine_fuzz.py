@@ -25,7 +25,8 @@ FUZZ = settings(
     max_examples=150,
 )
 # Commands that legitimately write for whoever sends them (their own rows, their own settings).
-WRITES_OWN = {"add", "remind"}
+# Commands that change only the asker's own rows (a new candidate, their reminder slot or snooze).
+WRITES_OWN = {"add", "remind", "snooze"}
 _fresh = itertools.count()
 
 
