@@ -25,7 +25,6 @@ FUZZ = settings(
     max_examples=150,
 )
 # Commands that legitimately write for whoever sends them (their own rows, their own settings).
-# Commands that change only the asker's own rows (a new candidate, their reminder slot or snooze).
 WRITES_OWN = {"add", "remind", "snooze"}
 _fresh = itertools.count()
 
