@@ -113,6 +113,29 @@ class Erase(BaseModel):
     candidate: _CANDIDATE
 
 
+Vendor = Literal["greenhouse", "teamtailor", "ashby"]
+
+
+class Integration(BaseModel):
+    """Admins: an ATS webhook for the workspace (`vendor` None: the status of every one)."""
+
+    kind: Literal["integration"] = "integration"
+    vendor: Vendor | None = None
+    rotate: bool = False
+    # Set the stage names that count as interviewed ([] = back to the vendor's default).
+    stages: list[Annotated[str, Field(min_length=1, max_length=MAX_NAME)]] | None = None
+
+
+class Unassigned(BaseModel):
+    kind: Literal["unassigned"] = "unassigned"
+
+
+class Assign(BaseModel):
+    kind: Literal["assign"] = "assign"
+    candidate: _CANDIDATE
+    recruiter: Annotated[str, Field(min_length=1, max_length=254)]
+
+
 Command = Annotated[
     Help
     | Add
@@ -125,7 +148,10 @@ Command = Annotated[
     | Consent
     | Pool
     | Export
-    | Erase,
+    | Erase
+    | Integration
+    | Unassigned
+    | Assign,
     Field(discriminator="kind"),
 ]
 _COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
@@ -273,6 +299,44 @@ def _consent(rest: str) -> Command:
     return Consent(candidate=candidate, withdraw=withdraw)
 
 
+VENDOR_WORDS: dict[str, Vendor] = {
+    "greenhouse": "greenhouse",
+    "teamtailor": "teamtailor",
+    "ashby": "ashby",
+}
+
+
+def _integration(rest: str) -> Command:
+    if not rest:
+        return Integration()
+    vendor_word, _, tail = rest.partition(" ")
+    vendor = VENDOR_WORDS.get(vendor_word.casefold())
+    if vendor is None:
+        raise _Malformed()
+    action, _, stages = tail.partition(" ")
+    action = action.casefold()
+    if not action:
+        return Integration(vendor=vendor)
+    if action in ("rotate", "roter", "ny") and not stages:
+        return Integration(vendor=vendor, rotate=True)
+    if action in ("stages", "steg", "trinn"):
+        names = [name.strip() for name in stages.split(",") if name.strip()]
+        if stages.strip().casefold() in ("default", "standard"):
+            names = []
+        elif not names:
+            raise _Malformed()
+        return _build({"kind": "integration", "vendor": vendor, "stages": names})
+    raise _Malformed()
+
+
+def _assign(rest: str) -> Command:
+    # The recruiter is one word (a user id or an e-mail); the candidate may have several.
+    candidate, _, recruiter = rest.rpartition(" ")
+    if not candidate or not recruiter:
+        raise _Malformed("missing_candidate" if not rest else "malformed")
+    return _build({"kind": "assign", "candidate": candidate, "recruiter": recruiter})
+
+
 _BUILDERS = {
     "help": _help,
     "hjelp": _help,
@@ -288,5 +352,17 @@ _BUILDERS = {
     "pool": _no_args("pool"),
     "export": _one_candidate("export"),
     "erase": _one_candidate("erase"),
+    "integration": _integration,
+    "integrasjon": _integration,
+    "unassigned": _no_args("unassigned"),
+    "utildelte": _no_args("unassigned"),
+    "assign": _assign,
+    "tildel": _assign,
 }
-_ALIASES = {"hjelp": "help", "utsett": "snooze"}
+_ALIASES = {
+    "hjelp": "help",
+    "utsett": "snooze",
+    "integrasjon": "integration",
+    "utildelte": "unassigned",
+    "tildel": "assign",
+}

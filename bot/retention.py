@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from storage import intake as intake_store
 from storage import privacy as store
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,11 @@ async def purge(
         done += [item.public_id for item in batch]
         if len(batch) < BATCH:
             break
+    async with sessions.begin() as session:
+        # ATS candidates nobody was assigned lose their name on the same schedule.
+        expired = await intake_store.purge_unassigned(session, rejected_before)
     scrubbed = False
-    if done:
+    if done or expired:
         await store.scrub(sessions.kw["bind"])
         scrubbed = sessions.kw["bind"].dialect.name == "sqlite"
     log.info("retention: anonymised %d candidates", len(done))

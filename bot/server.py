@@ -7,7 +7,7 @@ import logging
 
 from aiohttp import web
 
-from bot import reminders, retention
+from bot import ats, reminders, retention
 from bot.coach import Coach
 from bot.settings import Settings
 
@@ -35,6 +35,10 @@ def build_app(settings: Settings, coach: Coach) -> web.Application:
 
     # Always on: with no MICROSOFT_APP_ID it runs without auth, for local testing.
     mount_teams(app, settings, coach, coach.sessions)
+    from bot.intake import mount_intake
+
+    # ATS webhooks: every URL is a workspace's random token, signed with its own secret.
+    mount_intake(app, settings, coach)
     return app
 
 
@@ -45,6 +49,8 @@ async def serve(settings: Settings, port: int | None = None) -> int:
     app = build_app(settings, coach)
     # Weekly reminders, sent by whichever server gets there first (claims keep them single).
     app.cleanup_ctx.append(reminders.background(coach))
+    # Recruiters hear about new candidates from the ATS, batched, at most once an hour.
+    app.cleanup_ctx.append(ats.background(coach))
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=port or settings.port)

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         0.2, ge=0, le=60, validation_alias="COACH_REMINDER_PACE_SECONDS"
     )
 
+    # Where the ATS reaches this server: the start of the webhook URLs given to admins.
+    coach_public_url: str = Field("http://localhost:3000", validation_alias="COACH_PUBLIC_URL")
+
+    @property
+    def public_url(self) -> str:
+        return self.coach_public_url
+
     @property
     def admins(self) -> frozenset[str]:
         return frozenset(user.strip() for user in self.coach_admins.split(",") if user.strip())

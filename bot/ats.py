@@ -1,0 +1,728 @@
+"""Candidates from an applicant tracking system, in the engine: what each ATS change does here.
+
+The intake channel (`bot/intake/`) turns vendor webhooks and CSV rows into the typed requests
+below; this module applies them in one transaction each, and holds the admin commands
+(`integration`, `unassigned`, `assign`) and the batched message to the recruiter.
+
+Only interviewed candidates the employer rejected become candidates here. Who withdrew, or was
+turned down before any interview, is counted on the integration and not stored at all. What is
+stored is the name, the position, the rejection date, internal or not, the ATS's ids and a link
+back to the application: never a CV, e-mail, phone number or the ATS's notes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from bot import commands
+from bot.messages import Button, Card, Identity, Reply, is_platform_id
+from bot.notify import DeliveryError, Notifier, Recipient
+from storage import intake as store
+from storage import privacy as privacy_store
+from storage import queries
+from storage.tables import AtsApplication, AtsIntegration
+
+if TYPE_CHECKING:
+    from bot.coach import Coach, Context
+
+log = logging.getLogger(__name__)
+
+VENDOR_NAMES = {
+    "greenhouse": "Greenhouse",
+    "teamtailor": "Teamtailor",
+    "ashby": "Ashby",
+    "csv": "CSV",
+}
+# Without a workspace setting, a stage whose name contains one of these counts as interviewed.
+DEFAULT_INTERVIEWED: dict[str, tuple[str, ...]] = {
+    "greenhouse": ("interview", "face to face", "onsite", "on-site", "reference", "offer"),
+    "ashby": ("interview", "onsite", "on-site", "reference", "offer", "final"),
+    "teamtailor": ("interview", "reference", "offer"),
+}
+# Norwegian stage names are common in Nordic set-ups, whatever the vendor.
+NORWEGIAN_INTERVIEWED = ("intervju", "referanse", "tilbud")
+# New candidates wait this long for more of the same batch before the recruiter hears of them.
+BATCH_WINDOW = timedelta(seconds=60)
+# At most one such message per recruiter in this time; the rest are folded into the next.
+NOTICE_INTERVAL = timedelta(hours=1)
+MAX_CARDS = 10
+
+Actor = Literal["ats"]
+_TEXT = Annotated[str, Field(min_length=1, max_length=commands.MAX_NAME)]
+_ID = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Rejection(BaseModel):
+    """An application was rejected in the source. `by_employer` False: the candidate withdrew."""
+
+    kind: Literal["rejection"] = "rejection"
+    vendor: str
+    application_id: _ID
+    person_id: _ID | None = None
+    name: _TEXT
+    position: _TEXT
+    rejected_at: datetime
+    internal: bool = False
+    link: Annotated[str, Field(max_length=500)] | None = None
+    recruiter_emails: list[str] = []
+    # A chat user id given directly (CSV import), instead of an e-mail.
+    recruiter_user: str | None = None
+    # The stage the application was in; None: the source only lists interviewed candidates.
+    stage: str | None = None
+    by_employer: bool = True
+    prospect: bool = False
+    event_at: datetime
+
+
+class StageSeen(BaseModel):
+    """An application moved while still active: only its stage is remembered (by id)."""
+
+    kind: Literal["stage"] = "stage"
+    vendor: str
+    application_id: _ID
+    stage: _TEXT
+    event_at: datetime
+
+
+class Unrejection(BaseModel):
+    kind: Literal["unrejection"] = "unrejection"
+    vendor: str
+    application_id: _ID
+    event_at: datetime
+
+
+class PersonDeleted(BaseModel):
+    kind: Literal["deleted"] = "deleted"
+    vendor: str
+    person_id: _ID
+    application_ids: list[_ID] = []
+
+
+class PersonMerged(BaseModel):
+    kind: Literal["merged"] = "merged"
+    vendor: str
+    person_id: _ID
+    into: _ID
+
+
+IntakeEvent = Rejection | StageSeen | Unrejection | PersonDeleted | PersonMerged
+Result = Literal[
+    "created",
+    "unassigned",
+    "ignored",
+    "known",
+    "stale",
+    "removed",
+    "kept",
+    "erased",
+    "merged",
+    "replayed",
+]
+
+
+def interviewed(vendor: str, stage: str | None, configured: Sequence[str] | None) -> bool:
+    """Whether a stage counts as "interviewed": the workspace's list, else the vendor's default."""
+    if stage is None:
+        return True
+    name = stage.strip().casefold()
+    if configured:
+        return name in {item.strip().casefold() for item in configured}
+    words = (
+        DEFAULT_INTERVIEWED.get(vendor, DEFAULT_INTERVIEWED["greenhouse"]) + NORWEGIAN_INTERVIEWED
+    )
+    return any(word in name for word in words)
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Intake:
+    """ATS requests applied to the store, and the admin commands about them."""
+
+    def __init__(self, coach: Coach) -> None:
+        self.coach = coach
+
+    def t(self, language: str, key: str, **values: object) -> str:
+        return self.coach.t(language, key, **values)
+
+    # -- matching recruiters ---------------------------------------------------------------
+
+    async def known_recruiter(self, workspace_id: int, emails: Sequence[str]) -> Identity | None:
+        """The chat user with one of these work e-mails, as the store already knows them."""
+        async with self.coach.sessions() as session:
+            space = await store.workspace(session, workspace_id)
+            for email in emails:
+                found = await store.recruiter_by_email(session, workspace_id, email)
+                if found is not None:
+                    return Identity(
+                        platform=space.platform, workspace=space.external_id, user=found.external_id
+                    )
+        return None
+
+    async def remember_email(self, who: Identity, email: str) -> None:
+        """A recruiter's work e-mail or UPN, as their platform reported it."""
+        async with self.coach.sessions.begin() as session:
+            recruiter = await queries.recruiter_for(
+                session, who.platform, who.workspace, who.user, self.coach.clock()
+            )
+            await store.remember_email(session, recruiter, email, self.coach.clock())
+
+    async def knows_email(self, who: Identity) -> bool:
+        async with self.coach.sessions() as session:
+            recruiter = await queries.find_recruiter(session, who.platform, who.workspace, who.user)
+            return recruiter is not None and await store.has_email(session, recruiter)
+
+    # -- applying what the source says ------------------------------------------------------
+
+    async def apply(
+        self,
+        workspace_id: int,
+        event: IntakeEvent,
+        owner: Identity | None = None,
+        owner_email: str | None = None,
+        integration_id: int | None = None,
+        delivery_key: str | None = None,
+    ) -> Result:
+        """Apply one change from the source, idempotently; `owner`: the matched recruiter.
+
+        A `delivery_key` seen before is a replay: nothing changes.
+        """
+        async with self.coach.sessions.begin() as session:
+            now = self.coach.clock()
+            if delivery_key and not await queries.claim_event(session, delivery_key, now):
+                return "replayed"
+            integration = (
+                await session.get(AtsIntegration, integration_id) if integration_id else None
+            )
+            if integration is not None:
+                integration.last_delivery_at = now
+            if isinstance(event, PersonDeleted):
+                return await self._deleted(session, workspace_id, event, now)
+            if isinstance(event, PersonMerged):
+                return await self._merged(session, workspace_id, event, now)
+            row = await store.application(session, workspace_id, event.vendor, event.application_id)
+            if row is not None and row.status == "deleted":
+                return "stale"
+            if row is not None and row.event_at is not None and _older(event, row):
+                return "stale"
+            if isinstance(event, StageSeen):
+                if row is None:
+                    row = await self._row(
+                        session, workspace_id, event.vendor, event.application_id, now
+                    )
+                    if row is None:
+                        return "known"
+                if row.status in ("active", "unrejected"):
+                    row.status, row.stage = "active", event.stage
+                row.event_at, row.updated_at = event.event_at, now
+                return "known"
+            if isinstance(event, Unrejection):
+                return await self._unrejected(session, workspace_id, row, event, now)
+            return await self._rejected(
+                session, workspace_id, integration, row, event, owner, owner_email, now
+            )
+
+    async def _row(
+        self, session, workspace_id: int, vendor: str, application_id: str, now: datetime
+    ) -> AtsApplication | None:
+        row = await store.new_application(session, workspace_id, vendor, application_id, now)
+        if row is None:
+            # Delivered twice at the same moment: the other delivery made the row.
+            row = await store.application(session, workspace_id, vendor, application_id)
+        return row
+
+    async def _rejected(
+        self,
+        session,
+        workspace_id: int,
+        integration: AtsIntegration | None,
+        row: AtsApplication | None,
+        event: Rejection,
+        owner: Identity | None,
+        owner_email: str | None,
+        now: datetime,
+    ) -> Result:
+        if row is not None and row.status in ("pending", "unassigned", "expired"):
+            row.event_at = max(row.event_at or event.event_at, event.event_at)
+            return "known"
+        stage = event.stage
+        if stage is not None and row is not None and row.stage and _archived_stage(stage):
+            # Ashby archives into an "Archived" stage: the stage before it is what counts.
+            stage = row.stage
+        configured = integration.interviewed_stages if integration is not None else None
+        if (
+            not event.by_employer
+            or event.prospect
+            or not interviewed(event.vendor, stage, configured)
+        ):
+            # Counted, not stored: nobody is to call them, so nothing about them is kept.
+            if integration is not None:
+                integration.ignored_count += 1
+            if row is not None:
+                row.event_at, row.updated_at = event.event_at, now
+            return "ignored"
+        if row is None:
+            row = await self._row(session, workspace_id, event.vendor, event.application_id, now)
+            if row is None or row.status in ("pending", "unassigned"):
+                return "known"
+        row.ats_candidate_id = event.person_id
+        row.rejected_at = event.rejected_at
+        row.internal = event.internal
+        row.link = event.link
+        row.event_at, row.updated_at = event.event_at, now
+        row.notified_at = None
+        if owner is None:
+            row.status = "unassigned"
+            row.name, row.position = event.name, event.position
+            row.recruiter_email = (event.recruiter_emails or [event.recruiter_user or ""])[0][:254]
+            return "unassigned"
+        recruiter = await queries.recruiter_for(
+            session, owner.platform, owner.workspace, owner.user, now
+        )
+        if owner_email:
+            await store.remember_email(session, recruiter, owner_email, now)
+        candidate = await self._new_candidate(
+            session, recruiter, event.name, event.position, event.internal, event.rejected_at, now
+        )
+        row.status, row.candidate_id = "pending", candidate.id
+        row.name = row.position = row.recruiter_email = None
+        return "created"
+
+    async def _new_candidate(self, session, recruiter, name, title, internal, rejected_at, now):
+        position = await queries.get_or_create_position(session, recruiter.workspace_id, title, now)
+        candidate = await queries.add_candidate(session, recruiter, position, name, internal, now)
+        candidate.rejected_at = rejected_at
+        await session.flush()
+        return candidate
+
+    async def _unrejected(
+        self,
+        session,
+        workspace_id: int,
+        row: AtsApplication | None,
+        event: Unrejection,
+        now: datetime,
+    ) -> Result:
+        if row is None:
+            # Not known here (ignored, or not yet arrived): remember it, so a late reject stays out.
+            row = await self._row(session, workspace_id, event.vendor, event.application_id, now)
+            if row is not None:
+                row.status, row.event_at = "unrejected", event.event_at
+            return "known"
+        row.event_at, row.updated_at = event.event_at, now
+        if row.status == "unassigned":
+            store.clear_personal(row)
+            row.status = "unrejected"
+            return "removed"
+        if row.status != "pending" or row.candidate_id is None:
+            row.status = "unrejected" if row.status == "active" else row.status
+            return "known"
+        candidate = await store.candidate(session, row.candidate_id)
+        if candidate is None or candidate.outcome is not None or candidate.attempts:
+            # The call happened (or was tried): the record of it stays.
+            return "kept"
+        privacy_store.audit(
+            session, row.workspace_id, "ats", "ats_unreject", candidate.public_id, now
+        )
+        await store.delete_candidate(session, candidate.id)
+        row.status, row.candidate_id = "unrejected", None
+        return "removed"
+
+    async def _deleted(
+        self, session, workspace_id: int, event: PersonDeleted, now: datetime
+    ) -> Result:
+        rows = list(
+            await store.applications_of_person(session, workspace_id, event.vendor, event.person_id)
+        )
+        known = {row.id for row in rows}
+        rows += [
+            row
+            for row in await store.applications_by_ids(
+                session, workspace_id, event.vendor, event.application_ids
+            )
+            if row.id not in known
+        ]
+        ids = [row.candidate_id for row in rows if row.candidate_id is not None]
+        for candidate_id in ids:
+            candidate = await store.candidate(session, candidate_id)
+            if candidate is not None:
+                privacy_store.audit(
+                    session, workspace_id, "ats", "ats_delete", candidate.public_id, now
+                )
+        await privacy_store.anonymize(session, ids, now)
+        for row in rows:
+            store.clear_personal(row)
+            row.status, row.updated_at = "deleted", now
+        for application_id in event.application_ids:
+            if application_id not in {row.application_id for row in rows}:
+                tomb = await self._row(session, workspace_id, event.vendor, application_id, now)
+                if tomb is not None:
+                    tomb.status = "deleted"
+        return "erased"
+
+    async def _merged(
+        self, session, workspace_id: int, event: PersonMerged, now: datetime
+    ) -> Result:
+        rows = await store.applications_of_person(
+            session, workspace_id, event.vendor, event.person_id
+        )
+        for row in rows:
+            row.ats_candidate_id, row.updated_at = event.into, now
+            if row.candidate_id is not None:
+                candidate = await store.candidate(session, row.candidate_id)
+                if candidate is not None:
+                    privacy_store.audit(
+                        session, workspace_id, "ats", "ats_merge", candidate.public_id, now
+                    )
+        return "merged"
+
+    async def endpoint(self, vendor: str, token: str) -> tuple[int, int, str, str, str] | None:
+        """(integration id, workspace id, platform, workspace external id, secret) of a URL."""
+        async with self.coach.sessions() as session:
+            found = await store.integration_by_token(session, vendor, token)
+            if found is None:
+                return None
+            space = await store.workspace(session, found.workspace_id)
+            return found.id, found.workspace_id, space.platform, space.external_id, found.secret
+
+    async def delivered(self, integration_id: int) -> None:
+        async with self.coach.sessions.begin() as session:
+            integration = await session.get(AtsIntegration, integration_id)
+            if integration is not None:
+                integration.last_delivery_at = self.coach.clock()
+
+    async def count_error(self, integration_id: int, error: str) -> None:
+        async with self.coach.sessions.begin() as session:
+            await store.record_error(session, integration_id, error, self.coach.clock())
+
+    # -- admin commands ---------------------------------------------------------------------
+
+    def handlers(self) -> dict[str, Callable[[Context, commands.Command], Awaitable[list[Reply]]]]:
+        return {
+            "integration": self.integration,
+            "unassigned": self.unassigned,
+            "assign": self.assign,
+        }
+
+    def _admin(self, ctx: Context) -> bool:
+        return self.coach.settings.is_admin(ctx.who.workspace, ctx.who.user)
+
+    async def integration(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        assert isinstance(command, commands.Integration)
+        if not self._admin(ctx):
+            return [Reply(text=self.t(ctx.language, "intake_admins_only"))]
+        workspace_id = ctx.recruiter.workspace_id
+        if command.vendor is None:
+            return [Reply(text=await self._status(ctx, workspace_id))]
+        name = VENDOR_NAMES[command.vendor]
+        existing = await store.integration_for(ctx.session, workspace_id, command.vendor)
+        if command.stages is not None:
+            if existing is None:
+                return [
+                    Reply(
+                        text=self.t(
+                            ctx.language, "intake_not_set_up", vendor=name, ats=command.vendor
+                        )
+                    )
+                ]
+            existing.interviewed_stages = command.stages or None
+            stages = ", ".join(command.stages) or self.t(ctx.language, "intake_stages_default")
+            return [
+                Reply(text=self.t(ctx.language, "intake_stages_set", vendor=name, stages=stages))
+            ]
+        if existing is not None and not command.rotate:
+            # The secret is shown once: asking again gives the state and the way to a new one.
+            return [
+                Reply(
+                    text=self._line(ctx.language, existing)
+                    + "\n"
+                    + self.t(ctx.language, "intake_rotate_hint", ats=command.vendor)
+                )
+            ]
+        token, secret = new_token(), new_secret()
+        await store.save_integration(
+            ctx.session, workspace_id, command.vendor, token, secret, ctx.now
+        )
+        privacy_store.audit(
+            ctx.session,
+            workspace_id,
+            ctx.who.user,
+            f"ats_{'rotate' if existing else 'setup'}",
+            None,
+            ctx.now,
+        )
+        base = self.coach.settings.public_url.rstrip("/")
+        url = f"{base}/webhooks/{command.vendor}/{token}"
+        key = "intake_rotated" if existing is not None else "intake_created"
+        text = self.t(ctx.language, key, vendor=name, url=url, secret=secret)
+        text += "\n" + self.t(ctx.language, f"intake_steps_{command.vendor}")
+        return [Reply(text=text)]
+
+    async def _status(self, ctx: Context, workspace_id: int) -> str:
+        rows = await store.workspace_integrations(ctx.session, workspace_id)
+        waiting = len(await store.unassigned(ctx.session, workspace_id))
+        if not rows:
+            return self.t(ctx.language, "intake_none")
+        lines = [self._line(ctx.language, row) for row in rows]
+        lines.append(self.t(ctx.language, "intake_unassigned_count", count=waiting))
+        return self.t(ctx.language, "intake_status_header") + "\n" + "\n".join(lines)
+
+    def _line(self, language: str, row: AtsIntegration) -> str:
+        never = self.t(language, "intake_never")
+        last = (
+            row.last_delivery_at.strftime("%Y-%m-%d %H:%M UTC") if row.last_delivery_at else never
+        )
+        return self.t(
+            language,
+            "intake_status_line",
+            vendor=VENDOR_NAMES.get(row.vendor, row.vendor),
+            last=last,
+            errors=row.error_count,
+            error=row.last_error or "-",
+            ignored=row.ignored_count,
+            stages=", ".join(row.interviewed_stages or [])
+            or self.t(language, "intake_stages_default"),
+        )
+
+    async def unassigned(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        if not self._admin(ctx):
+            return [Reply(text=self.t(ctx.language, "intake_admins_only"))]
+        rows = await store.unassigned(ctx.session, ctx.recruiter.workspace_id)
+        if not rows:
+            return [Reply(text=self.t(ctx.language, "intake_unassigned_empty"))]
+        lines = [self._unassigned_line(ctx.language, row) for row in rows]
+        text = (
+            self.t(ctx.language, "intake_unassigned_header", count=len(rows))
+            + "\n"
+            + "\n".join(lines)
+        )
+        return [Reply(text=text)]
+
+    def _unassigned_line(self, language: str, row: AtsApplication) -> str:
+        return self.t(
+            language,
+            "intake_unassigned_line",
+            ref=f"a{row.id}",
+            name=row.name or "",
+            position=row.position or "",
+            date=row.rejected_at.date().isoformat() if row.rejected_at else "",
+            vendor=VENDOR_NAMES.get(row.vendor, row.vendor),
+            recruiter=row.recruiter_email or "-",
+        )
+
+    async def assign(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        assert isinstance(command, commands.Assign)
+        if not self._admin(ctx):
+            return [Reply(text=self.t(ctx.language, "intake_admins_only"))]
+        rows = await store.unassigned(ctx.session, ctx.recruiter.workspace_id)
+        ref = command.candidate.strip()
+        wanted = ref.casefold()
+        found = [row for row in rows if f"a{row.id}" == wanted]
+        if not found:
+            found = [row for row in rows if row.name and row.name.casefold() == wanted]
+        if not found:
+            found = [row for row in rows if row.name and wanted in row.name.casefold()]
+        if not found:
+            return [Reply(text=self.t(ctx.language, "intake_assign_not_found", ref=ref))]
+        if len(found) > 1:
+            lines = [self._unassigned_line(ctx.language, row) for row in found]
+            return [
+                Reply(
+                    text=self.t(ctx.language, "intake_assign_ambiguous", ref=ref)
+                    + "\n"
+                    + "\n".join(lines)
+                )
+            ]
+        row = found[0]
+        target = command.recruiter.strip().lstrip("@")
+        if target.startswith("<@") and target.endswith(">"):
+            target = target[2:-1].split("|")[0]
+        recruiter = None
+        if "@" in target:
+            recruiter = await store.recruiter_by_email(ctx.session, row.workspace_id, target)
+            if recruiter is None:
+                return [
+                    Reply(text=self.t(ctx.language, "intake_assign_unknown_email", email=target))
+                ]
+        elif not is_platform_id(target):
+            return [Reply(text=self.t(ctx.language, "intake_assign_unknown_email", email=target))]
+        else:
+            recruiter = await queries.recruiter_for(
+                ctx.session, ctx.who.platform, ctx.who.workspace, target, ctx.now
+            )
+        assert row.name and row.position and row.rejected_at
+        candidate = await self._new_candidate(
+            ctx.session, recruiter, row.name, row.position, row.internal, row.rejected_at, ctx.now
+        )
+        privacy_store.audit(
+            ctx.session, row.workspace_id, ctx.who.user, "ats_assign", candidate.public_id, ctx.now
+        )
+        name = row.name
+        row.status, row.candidate_id, row.notified_at, row.updated_at = (
+            "pending",
+            candidate.id,
+            None,
+            ctx.now,
+        )
+        row.name = row.position = row.recruiter_email = None
+        return [
+            Reply(
+                text=self.t(
+                    ctx.language,
+                    "intake_assigned",
+                    name=name,
+                    id=candidate.public_id,
+                    recruiter=recruiter.external_id,
+                )
+            )
+        ]
+
+
+def _archived_stage(stage: str) -> bool:
+    return stage.strip().casefold() in ("archived", "arkivert")
+
+
+def _older(event: Rejection | StageSeen | Unrejection, row: AtsApplication) -> bool:
+    """An older change than the one applied: a reordered delivery. At the same instant a
+    rejection does not undo an unrejection (the ATS sends them in that order)."""
+    assert row.event_at is not None
+    if event.event_at < row.event_at:
+        return True
+    return (
+        event.event_at == row.event_at
+        and isinstance(event, Rejection)
+        and row.status == "unrejected"
+    )
+
+
+# -- telling the recruiter ----------------------------------------------------------------------
+
+
+def build_notice(coach: Coach, language: str, items: Sequence[store.Waiting]) -> Reply:
+    """One message for a recruiter's new candidates: a line per position and source, and a
+    Prepare button for each (the first MAX_CARDS)."""
+    t = lambda key, **values: coach.t(language, key, **values)  # noqa: E731
+    groups: dict[tuple[str, str], int] = defaultdict(int)
+    for item in items:
+        groups[(item.position, item.vendor)] += 1
+    lines = [
+        t(
+            "intake_notice_one" if count == 1 else "intake_notice_many",
+            count=count,
+            position=position,
+            vendor=VENDOR_NAMES.get(vendor, vendor),
+        )
+        for (position, vendor), count in groups.items()
+    ]
+    cards = [
+        Card(
+            title=f"{item.name} ({item.public_id})",
+            lines=[item.position],
+            buttons=[
+                Button(
+                    label=t("button_prepare"), command=f"start {item.public_id}", style="primary"
+                )
+            ],
+        )
+        for item in items[:MAX_CARDS]
+    ]
+    text = "\n".join(lines) + "\n" + t("intake_notice_footer")
+    if len(items) > MAX_CARDS:
+        text += "\n" + t("intake_notice_more", count=len(items) - MAX_CARDS)
+    return Reply(text=text, cards=cards)
+
+
+async def send_notices(
+    coach: Coach,
+    notifiers: Mapping[str, Notifier],
+    *,
+    pace: float | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> int:
+    """Tell each recruiter about their new candidates from the ATS: one message per batch, at
+    most one an hour. A batch is ready once its oldest candidate waited BATCH_WINDOW.
+    Returns how many messages went out."""
+    now = coach.clock()
+    pace = coach.settings.coach_reminder_pace_seconds if pace is None else pace
+    async with coach.sessions() as session:
+        waiting = await store.waiting_notices(session)
+    by_recruiter: dict[int, list[store.Waiting]] = defaultdict(list)
+    for item in waiting:
+        by_recruiter[item.recruiter_id].append(item)
+    sent = 0
+    for recruiter_id, items in by_recruiter.items():
+        first = items[0]
+        if first.platform not in notifiers:
+            continue
+        if min(item.created_at for item in items) > now - BATCH_WINDOW:
+            continue
+        async with coach.sessions.begin() as session:
+            if not await store.claim_notice(session, recruiter_id, now, now - NOTICE_INTERVAL):
+                continue
+        language = (
+            first.language if first.language in ("nb", "en") else coach.settings.coach_language
+        )
+        recipient = Recipient(
+            platform=first.platform,
+            workspace=first.workspace,
+            user=first.user,
+            language=language,
+            conversation_reference=first.conversation_reference,
+        )
+        if sent and pace:
+            await sleep(pace)
+        try:
+            await notifiers[first.platform].send(recipient, build_notice(coach, language, items))
+        except DeliveryError as error:
+            log.warning("intake notice to %s failed: %s", first.user, error.reason)
+            async with coach.sessions.begin() as session:
+                # Not sent: the next run may try again, the hour starts with a message that arrived.
+                await store.release_notice(session, recruiter_id)
+            continue
+        async with coach.sessions.begin() as session:
+            await store.mark_notified(session, [item.row_id for item in items], now)
+        sent += 1
+    return sent
+
+
+async def notice_loop(
+    coach: Coach, notifiers: Mapping[str, Notifier], interval: float = 30.0
+) -> None:
+    """For `serve`: send what is ready every `interval` seconds until cancelled."""
+    while True:
+        try:
+            await send_notices(coach, notifiers)
+        except Exception as error:
+            # Type only: a database error's text can quote candidate data.
+            log.error("intake notices: run failed: %s", type(error).__name__)
+        await asyncio.sleep(interval)
+
+
+def background(coach: Coach) -> Callable[[object], AsyncIterator[None]]:
+    """An aiohttp cleanup context running `notice_loop` while the server is up."""
+    from bot.reminders import build_notifiers, close_notifiers
+
+    async def context(app: object) -> AsyncIterator[None]:
+        notifiers = build_notifiers(coach)
+        task = asyncio.create_task(notice_loop(coach, notifiers))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await close_notifiers(notifiers)
+
+    return context

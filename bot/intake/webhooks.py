@@ -1,0 +1,112 @@
+"""POST /webhooks/<vendor>/<token>: one URL per workspace and vendor, signed as the vendor signs.
+
+Answers: 200 applied (or nothing to do), 400 malformed, 401 unsigned or wrongly signed,
+404 no such URL, 409 a delivery already handled (a replay), 413 too large, 503 the chat
+platform could not be asked who the recruiter is (the vendor retries later).
+Nothing changes unless the answer is 200.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot.coach import DATABASE_ERRORS, Coach
+from bot.intake import signing, vendors
+from bot.intake.recruiters import LookupUnavailable, Matcher
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Webhook bodies are a few kB; Greenhouse's with every custom field stay far below this.
+MAX_BODY = 256 * 1024
+VERIFY: dict[str, tuple[str, Callable[[str, bytes, str | None], bool]]] = {
+    "greenhouse": ("Signature", signing.greenhouse_valid),
+    "ashby": ("Ashby-Signature", signing.ashby_valid),
+}
+PARSE = {"greenhouse": vendors.greenhouse, "ashby": vendors.ashby}
+# The vendor's own id of a delivery, when it sends one.
+DELIVERY_ID = {"greenhouse": "Greenhouse-Event-ID"}
+
+
+def _answer(status: int, result: str) -> web.Response:
+    return web.json_response({"result": result}, status=status)
+
+
+async def read_bounded(request: web.Request, limit: int = MAX_BODY) -> bytes | None:
+    """The raw body, or None when it is larger than `limit` (read no further than that)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = await request.content.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+class Webhooks:
+    def __init__(self, settings: Settings, coach: Coach) -> None:
+        self.settings = settings
+        self.coach = coach
+        self.matcher = Matcher(settings, coach)
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post("/webhooks/{vendor}/{token}", self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        vendor = request.match_info["vendor"]
+        token = request.match_info["token"]
+        if vendor not in VERIFY or not 16 <= len(token) <= 128:
+            return _answer(404, "unknown")
+        try:
+            found = await self.coach.intake.endpoint(vendor, token)
+        except DATABASE_ERRORS as error:
+            log.error("intake: database unavailable: %s", type(error).__name__)
+            return _answer(503, "unavailable")
+        if found is None:
+            return _answer(404, "unknown")
+        integration_id, workspace_id, platform, workspace, secret = found
+        body = await read_bounded(request)
+        if body is None:
+            await self.coach.intake.count_error(integration_id, "too_large")
+            return _answer(413, "too_large")
+        header, valid = VERIFY[vendor]
+        if not valid(secret, body, request.headers.get(header)):
+            reason = "unsigned" if not request.headers.get(header) else "bad_signature"
+            await self.coach.intake.count_error(integration_id, reason)
+            log.warning("intake: %s delivery refused: %s", vendor, reason)
+            return _answer(401, reason)
+        try:
+            data = json.loads(body)
+            event, emails = PARSE[vendor](data, self.coach.clock())
+        except (ValueError, vendors.Malformed) as error:
+            # Only the type: the message could quote the payload, i.e. personal data.
+            await self.coach.intake.count_error(integration_id, "malformed")
+            log.warning("intake: malformed %s payload: %s", vendor, type(error).__name__)
+            return _answer(400, "malformed")
+        delivery = (
+            request.headers.get(DELIVERY_ID.get(vendor, ""), "") or hashlib.sha256(body).hexdigest()
+        )
+        key = f"ats:{integration_id}:{delivery[:200]}"
+        if event is None:
+            await self.coach.intake.delivered(integration_id)
+            return _answer(200, "nothing_to_do")
+        owner, email = None, None
+        try:
+            if emails:
+                owner, email = await self.matcher.match(workspace_id, platform, workspace, emails)
+            result = await self.coach.intake.apply(
+                workspace_id, event, owner, email, integration_id=integration_id, delivery_key=key
+            )
+        except LookupUnavailable as error:
+            await self.coach.intake.count_error(integration_id, f"lookup_{error}")
+            return _answer(503, "lookup_unavailable")
+        except DATABASE_ERRORS as error:
+            log.error("intake: database unavailable: %s", type(error).__name__)
+            return _answer(503, "unavailable")
+        if result == "replayed":
+            await self.coach.intake.count_error(integration_id, "replayed")
+            return _answer(409, result)
+        log.info("intake: %s delivery: %s", vendor, result)
+        return _answer(200, result)

@@ -1,0 +1,40 @@
+"""`integration`, from chat: the URL and a fresh secret privately, once; rotation; status."""
+
+from __future__ import annotations
+
+from tests.intake.conftest import RECRUITER, Harness
+from tests.intake.test_greenhouse import LINE, rejected
+
+
+async def test_admins_get_a_url_and_secret_once_and_can_rotate(harness: Harness) -> None:
+    harness.slack.emails[LINE] = RECRUITER
+    recruiter = harness.admin().model_copy(update={"user": RECRUITER})
+    refused = await harness.say(recruiter, "integration greenhouse")
+    assert "Only an admin" in refused and "webhooks" not in refused
+    first = await harness.connect("greenhouse")
+    assert first.url.startswith("https://coach.example.com/webhooks/greenhouse/")
+    assert len(first.secret) == 64
+    again = await harness.say(harness.admin(), "integration greenhouse")
+    assert first.secret not in again and "rotate" in again
+    assert (await harness.greenhouse(first, rejected(application=1))).status == 200
+    second = await harness.connect("greenhouse")
+    assert second.path != first.path and second.secret != first.secret
+    # The old URL and secret stop working at once.
+    assert (await harness.greenhouse(first, rejected(application=2))).status == 404
+    old_secret = type(second)(second.vendor, second.url, first.secret, second.path)
+    assert (await harness.greenhouse(old_secret, rejected(application=2))).status == 401
+    assert (await harness.greenhouse(second, rejected(application=2))).status == 200
+    status = await harness.say(harness.admin(), "integration")
+    assert "Greenhouse: last delivery 2026-11-23 09:00 UTC, 1 refused deliveries" in status
+    assert second.secret not in status
+    assert ("ats_setup", None) in await harness.audit()
+    assert ("ats_rotate", None) in await harness.audit()
+
+
+async def test_norwegian_words_and_unknown_vendor(harness: Harness) -> None:
+    norsk = harness.admin("nb")
+    text = await harness.say(norsk, "integrasjon ashby")
+    assert "Webhook-adresse: https://coach.example.com/webhooks/ashby/" in text
+    assert "Signeringsnøkkel:" in text
+    assert "Prøv: integrasjon greenhouse" in await harness.say(norsk, "integrasjon lever")
+    assert "Rekrutteringssystemer koblet til" in await harness.say(norsk, "integrasjon")
