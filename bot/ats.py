@@ -399,6 +399,30 @@ class Intake:
             space = await store.workspace(session, found.workspace_id)
             return found.id, found.workspace_id, space.platform, space.external_id, found.secret
 
+    async def import_workspace(self, external_id: str | None) -> tuple[int, str, str] | list[str]:
+        """The workspace a file is imported into: (id, platform, external id), or the choice
+        of external ids when it is not clear which (none given and several exist)."""
+        async with self.coach.sessions.begin() as session:
+            found = list(await store.find_workspaces(session, external_id))
+            if external_id is None and not found:
+                # A fresh install used only from the terminal: the console's own workspace.
+                space = await queries.get_or_create_workspace(
+                    session, "console", "local", self.coach.clock()
+                )
+                found = [space]
+            if len(found) != 1:
+                everyone = await store.find_workspaces(session, None)
+                return [f"{space.external_id} ({space.platform})" for space in everyone]
+            return found[0].id, found[0].platform, found[0].external_id
+
+    async def preview(self, workspace_id: int, event: Rejection, owner: Identity | None) -> Result:
+        """What `apply` would do with a rejection, changing nothing (a dry run)."""
+        async with self.coach.sessions() as session:
+            row = await store.application(session, workspace_id, event.vendor, event.application_id)
+            if row is not None and row.status not in ("active", "unrejected"):
+                return "known"
+        return "created" if owner is not None else "unassigned"
+
     async def delivered(self, integration_id: int) -> None:
         async with self.coach.sessions.begin() as session:
             integration = await session.get(AtsIntegration, integration_id)
