@@ -20,6 +20,7 @@ from botbuilder.core import (
     TurnContext,
     UserState,
 )
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import (
     Activity,
     ChannelAccount,
@@ -247,6 +248,23 @@ class CoachBot(ActivityHandler):
         if is_personal(turn_context.activity):
             reference = TurnContext.get_conversation_reference(turn_context.activity)
             await self.coach.remember_conversation(who, reference.serialize())
+            await self._capture_email(turn_context, who)
+
+    async def _capture_email(self, turn_context: TurnContext, who: Identity) -> None:
+        """The user's work e-mail (or UPN) from the bot framework's member lookup, asked once:
+        it is how a recruiter named in the ATS is matched to this Teams user."""
+        profile = await self.profile.get(turn_context, dict)
+        if profile.get("email_checked"):
+            return
+        profile["email_checked"] = True
+        sender = turn_context.activity.from_property
+        try:
+            member = await TeamsInfo.get_member(turn_context, sender.id)
+            email = member.email or member.user_principal_name
+            if isinstance(email, str) and "@" in email and len(email) <= 254:
+                await self.coach.intake.remember_email(who, email)
+        except Exception as error:  # the lookup is a convenience; the conversation goes on
+            log.info("teams member lookup failed: %s", type(error).__name__)
 
     async def _greet_once(self, turn_context: TurnContext, who: Identity) -> None:
         profile = await self.profile.get(turn_context, dict)
