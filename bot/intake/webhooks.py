@@ -53,6 +53,15 @@ class Webhooks:
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post("/webhooks/{vendor}/{token}", self.handle)
+        if self.settings.preconfigured_ats():
+            app.on_startup.append(self._preconfigure)
+
+    async def _preconfigure(self, app: web.Application) -> None:
+        try:
+            count = await self.coach.intake.preconfigure()
+            log.info("intake: %d ATS connections set from the environment", count)
+        except DATABASE_ERRORS as error:
+            log.error("intake: could not set ATS connections: %s", type(error).__name__)
 
     async def handle(self, request: web.Request) -> web.Response:
         vendor = request.match_info["vendor"]

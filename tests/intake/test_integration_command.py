@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from tests.intake.conftest import RECRUITER, Harness
+import aiohttp
+from aiohttp.test_utils import TestServer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.coach import Coach
+from bot.server import build_app
+from bot.settings import Settings
+from conversation_guides import GuideBook
+from storage.tables import AtsIntegration
+from tests.conftest import Clock
+from tests.intake.conftest import RECRUITER, TEAM, Harness, Hook
 from tests.intake.test_greenhouse import LINE, rejected
+from tests.reminders.fake_slack import FakeSlack
 
 
 async def test_admins_get_a_url_and_secret_once_and_can_rotate(harness: Harness) -> None:
@@ -38,3 +49,42 @@ async def test_norwegian_words_and_unknown_vendor(harness: Harness) -> None:
     assert "Signeringsnøkkel:" in text
     assert "Prøv: integrasjon greenhouse" in await harness.say(norsk, "integrasjon lever")
     assert "Rekrutteringssystemer koblet til" in await harness.say(norsk, "integrasjon")
+
+
+async def test_teamtailor_is_not_offered_a_webhook_it_could_not_verify(harness: Harness) -> None:
+    text = await harness.say(harness.admin(), "integration teamtailor")
+    assert "python app.py import" in text and "webhooks/teamtailor" not in text
+    assert await harness.count(AtsIntegration) == 0
+    answer = await harness.post("/webhooks/teamtailor/" + "x" * 32, b"{}", {})
+    assert answer.status == 404
+
+
+async def test_a_self_hosted_install_preconfigures_one_workspace_from_the_environment(
+    sessions: async_sessionmaker[AsyncSession],
+    guides: GuideBook,
+    intake_settings: Settings,
+    clock: Clock,
+    slack: FakeSlack,
+) -> None:
+    token, secret = "t" * 24, "s" * 40
+    settings = intake_settings.model_copy(
+        update={
+            "coach_ats_workspace": f"slack:{TEAM}",
+            "greenhouse_webhook_token": token,
+            "greenhouse_webhook_secret": secret,
+        }
+    )
+    slack.emails[LINE] = RECRUITER
+    coach = Coach(sessions, guides, settings, clock=clock)
+    server = TestServer(build_app(settings, coach), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            harness = Harness(server, http, coach, slack, sessions, clock)
+            hook = Hook("greenhouse", "", secret, f"/webhooks/greenhouse/{token}")
+            answer = await harness.greenhouse(hook, rejected())
+            assert (answer.status, answer.result) == (200, "created")
+            wrong = Hook("greenhouse", "", "x" * 40, hook.path)
+            assert (await harness.greenhouse(wrong, rejected(application=2))).status == 401
+    finally:
+        await server.close()
