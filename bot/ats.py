@@ -18,6 +18,7 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -48,6 +49,8 @@ DEFAULT_INTERVIEWED: dict[str, tuple[str, ...]] = {
     "ashby": ("interview", "onsite", "on-site", "reference", "offer", "final"),
     "teamtailor": ("interview", "reference", "offer"),
 }
+# Vendors whose signature key is made by the vendor and given to us, not the other way round.
+VENDOR_MADE_KEYS = frozenset({"teamtailor"})
 # Norwegian stage names are common in Nordic set-ups, whatever the vendor.
 NORWEGIAN_INTERVIEWED = ("intervju", "referanse", "tilbud")
 # New candidates wait this long for more of the same batch before the recruiter hears of them.
@@ -98,12 +101,15 @@ class Unrejection(BaseModel):
     vendor: str
     application_id: _ID
     event_at: datetime
+    # Whether an application not known here is remembered as unrejected (so a late rejection
+    # stays out). False where "not rejected" arrives with every stage move (Teamtailor).
+    remember: bool = True
 
 
 class PersonDeleted(BaseModel):
     kind: Literal["deleted"] = "deleted"
     vendor: str
-    person_id: _ID
+    person_id: _ID | None = None
     application_ids: list[_ID] = []
 
 
@@ -148,6 +154,16 @@ def new_secret() -> str:
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    integration_id: int
+    workspace_id: int
+    platform: str
+    workspace: str
+    secret: str
+    api_key: str | None
 
 
 class Intake:
@@ -317,6 +333,8 @@ class Intake:
         event: Unrejection,
         now: datetime,
     ) -> Result:
+        if row is None and not event.remember:
+            return "known"
         if row is None:
             # Not known here (ignored, or not yet arrived): remember it, so a late reject stays out.
             row = await self._row(session, workspace_id, event.vendor, event.application_id, now)
@@ -345,8 +363,14 @@ class Intake:
     async def _deleted(
         self, session, workspace_id: int, event: PersonDeleted, now: datetime
     ) -> Result:
-        rows = list(
-            await store.applications_of_person(session, workspace_id, event.vendor, event.person_id)
+        rows = (
+            list(
+                await store.applications_of_person(
+                    session, workspace_id, event.vendor, event.person_id
+                )
+            )
+            if event.person_id
+            else []
         )
         known = {row.id for row in rows}
         rows += [
@@ -390,14 +414,21 @@ class Intake:
                     )
         return "merged"
 
-    async def endpoint(self, vendor: str, token: str) -> tuple[int, int, str, str, str] | None:
-        """(integration id, workspace id, platform, workspace external id, secret) of a URL."""
+    async def endpoint(self, vendor: str, token: str) -> Endpoint | None:
+        """The connection a webhook URL belongs to, and what verifying and reading it needs."""
         async with self.coach.sessions() as session:
             found = await store.integration_by_token(session, vendor, token)
             if found is None:
                 return None
             space = await store.workspace(session, found.workspace_id)
-            return found.id, found.workspace_id, space.platform, space.external_id, found.secret
+            return Endpoint(
+                found.id,
+                found.workspace_id,
+                space.platform,
+                space.external_id,
+                found.secret,
+                found.api_key,
+            )
 
     async def preconfigure(self) -> int:
         """Make the connections set in the environment (self-hosted installs); how many."""
@@ -469,10 +500,6 @@ class Intake:
         workspace_id = ctx.recruiter.workspace_id
         if command.vendor is None:
             return [Reply(text=await self._status(ctx, workspace_id))]
-        if command.vendor == "teamtailor":
-            # Teamtailor's signature scheme could not be confirmed from its documentation, and an
-            # intake that cannot verify a delivery must not take any: the file import meanwhile.
-            return [Reply(text=self.t(ctx.language, "intake_teamtailor_not_yet"))]
         name = VENDOR_NAMES[command.vendor]
         existing = await store.integration_for(ctx.session, workspace_id, command.vendor)
         if command.stages is not None:
@@ -489,6 +516,8 @@ class Intake:
             return [
                 Reply(text=self.t(ctx.language, "intake_stages_set", vendor=name, stages=stages))
             ]
+        if command.signature_key is not None or command.api_key is not None:
+            return [self._vendor_key(ctx, existing, command)]
         if existing is not None and not command.rotate:
             # The secret is shown once: asking again gives the state and the way to a new one.
             return [
@@ -499,6 +528,9 @@ class Intake:
                 )
             ]
         token, secret = new_token(), new_secret()
+        if command.vendor in VENDOR_MADE_KEYS and existing is not None:
+            # The vendor made the signature key: a new URL keeps it.
+            secret = existing.secret
         await store.save_integration(
             ctx.session, workspace_id, command.vendor, token, secret, ctx.now
         )
@@ -513,9 +545,32 @@ class Intake:
         base = self.coach.settings.public_url.rstrip("/")
         url = f"{base}/webhooks/{command.vendor}/{token}"
         key = "intake_rotated" if existing is not None else "intake_created"
+        if command.vendor in VENDOR_MADE_KEYS:
+            key += "_vendor_key"
         text = self.t(ctx.language, key, vendor=name, url=url, secret=secret)
         text += "\n" + self.t(ctx.language, f"intake_steps_{command.vendor}")
         return [Reply(text=text)]
+
+    def _vendor_key(
+        self, ctx: Context, existing: AtsIntegration | None, command: commands.Integration
+    ) -> Reply:
+        """A key the vendor made (Teamtailor's signature key, its API key), sent by the admin."""
+        assert command.vendor is not None
+        name = VENDOR_NAMES[command.vendor]
+        if command.vendor not in VENDOR_MADE_KEYS:
+            return Reply(text=self.t(ctx.language, "intake_no_vendor_key", vendor=name))
+        if existing is None:
+            return Reply(
+                text=self.t(ctx.language, "intake_not_set_up", vendor=name, ats=command.vendor)
+            )
+        if command.signature_key is not None:
+            existing.secret = command.signature_key
+            action, key = "ats_signature_key", "intake_signature_key_saved"
+        else:
+            existing.api_key = command.api_key
+            action, key = "ats_api_key", "intake_api_key_saved"
+        privacy_store.audit(ctx.session, existing.workspace_id, ctx.who.user, action, None, ctx.now)
+        return Reply(text=self.t(ctx.language, key, vendor=name))
 
     async def _status(self, ctx: Context, workspace_id: int) -> str:
         rows = await store.workspace_integrations(ctx.session, workspace_id)

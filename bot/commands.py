@@ -124,6 +124,10 @@ class Integration(BaseModel):
     rotate: bool = False
     # Set the stage names that count as interviewed ([] = back to the vendor's default).
     stages: list[Annotated[str, Field(min_length=1, max_length=MAX_NAME)]] | None = None
+    # Keys the vendor makes itself (Teamtailor): its signature key, and an API key to read
+    # the candidate's name and the job's recruiter, which its webhook does not carry.
+    signature_key: Annotated[str, Field(min_length=16, max_length=128)] | None = None
+    api_key: Annotated[str, Field(min_length=8, max_length=128)] | None = None
 
 
 class Unassigned(BaseModel):
@@ -326,6 +330,10 @@ def _integration(rest: str) -> Command:
         elif not names:
             raise _Malformed()
         return _build({"kind": "integration", "vendor": vendor, "stages": names})
+    if action in ("key", "nøkkel", "nokkel") and stages and " " not in stages:
+        return _build({"kind": "integration", "vendor": vendor, "signature_key": stages})
+    if action == "api" and stages and " " not in stages:
+        return _build({"kind": "integration", "vendor": vendor, "api_key": stages})
     raise _Malformed()
 
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Where the ATS reaches this server: the start of the webhook URLs given to admins.
     coach_public_url: str = Field("http://localhost:3000", validation_alias="COACH_PUBLIC_URL")
 
+    teamtailor_api_url: str = Field(
+        "https://api.teamtailor.com/v1/", validation_alias="TEAMTAILOR_API_URL"
+    )
     # Self-hosted installs may set the ATS connection of one workspace here instead of in chat:
     # COACH_ATS_WORKSPACE is "slack:T024XYZ", "teams:<tenant id>" or "console:local".
     coach_ats_workspace: str | None = Field(None, validation_alias="COACH_ATS_WORKSPACE")

@@ -276,6 +276,8 @@ class AtsIntegration(Base):
     # sha256 of the path token: looked up by its hash, so the lookup says nothing of the token.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     secret: Mapped[str] = mapped_column(String(128))
+    # Teamtailor: the API key that reads what its webhook leaves out (name, the job's recruiter).
+    api_key: Mapped[str | None] = mapped_column(String(128))
     # Stage names that count as "interviewed"; None: the vendor's default.
     interviewed_stages: Mapped[list[str] | None] = mapped_column(JSON)
     last_delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

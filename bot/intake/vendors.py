@@ -253,3 +253,76 @@ def ashby(data: Any, now: datetime) -> tuple[IntakeEvent | None, list[str]]:
     except ValueError as error:
         raise Malformed(type(error).__name__) from None
     return None, []
+
+
+# -- Teamtailor -------------------------------------------------------------------------------
+
+
+class TeamtailorRejected(BaseModel):
+    """A rejected job application from Teamtailor's webhook. The webhook carries no name and
+    no recruiter, so the rest is read from Teamtailor's API (`bot.intake.teamtailor`)."""
+
+    application_id: str
+    stage: str | None
+    position: str | None
+    rejected_at: datetime
+    event_at: datetime
+
+
+def _attribute(attributes: dict[str, Any], name: str) -> Any:
+    """Teamtailor documents attributes in kebab-case and lists some in snake_case: either."""
+    return attributes.get(name, attributes.get(name.replace("-", "_")))
+
+
+class _TtData(_Loose):
+    id: Any
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    _check = field_validator("id")(lambda cls, v: _id(v))
+
+
+class _TtPayload(_Loose):
+    event_name: str
+    data: _TtData
+
+
+class _TtTimes(_Loose):
+    rejected_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def teamtailor(
+    data: Any, now: datetime
+) -> tuple[IntakeEvent | TeamtailorRejected | None, list[str]]:
+    if not isinstance(data, dict):
+        raise Malformed("not an object")
+    try:
+        payload = _TtPayload.model_validate(data.get("payload"))
+        event, item = payload.event_name, payload.data
+        if event == "job_application.update":
+            times = _TtTimes(
+                rejected_at=_attribute(item.attributes, "rejected-at"),
+                updated_at=_attribute(item.attributes, "updated-at"),
+            )
+            at = times.updated_at or now
+            if times.rejected_at is None:
+                # Moved, or unrejected: a pending candidate of this application goes.
+                return Unrejection(
+                    vendor="teamtailor", application_id=item.id, event_at=at, remember=False
+                ), []
+            stage = _attribute(item.attributes, "stage-name")
+            title = _attribute(item.attributes, "job-title")
+            return TeamtailorRejected(
+                application_id=item.id,
+                stage=stage[:200] if isinstance(stage, str) and stage else None,
+                position=title[:200] if isinstance(title, str) and title else None,
+                rejected_at=times.rejected_at,
+                event_at=at,
+            ), []
+        if event == "job_application.destroy":
+            return PersonDeleted(vendor="teamtailor", application_ids=[item.id]), []
+        if event == "candidate.destroy":
+            return PersonDeleted(vendor="teamtailor", person_id=item.id), []
+    except ValueError as error:
+        raise Malformed(type(error).__name__) from None
+    return None, []

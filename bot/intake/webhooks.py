@@ -12,11 +12,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
 from bot.coach import DATABASE_ERRORS, Coach
-from bot.intake import signing, vendors
+from bot.intake import signing, teamtailor, vendors
 from bot.intake.recruiters import LookupUnavailable, Matcher
 from bot.settings import Settings
 
@@ -24,11 +26,21 @@ log = logging.getLogger(__name__)
 
 # Webhook bodies are a few kB; Greenhouse's with every custom field stay far below this.
 MAX_BODY = 256 * 1024
-VERIFY: dict[str, tuple[str, Callable[[str, bytes, str | None], bool]]] = {
-    "greenhouse": ("Signature", signing.greenhouse_valid),
-    "ashby": ("Ashby-Signature", signing.ashby_valid),
+SIGNATURE_HEADER = {
+    "greenhouse": "Signature",
+    "ashby": "Ashby-Signature",
+    "teamtailor": "TT-Signature",
 }
-PARSE = {"greenhouse": vendors.greenhouse, "ashby": vendors.ashby}
+# Signed over the raw body (Teamtailor's signature is checked once the body is parsed).
+VERIFY: dict[str, Callable[[str, bytes, str | None], bool]] = {
+    "greenhouse": signing.greenhouse_valid,
+    "ashby": signing.ashby_valid,
+}
+PARSE: dict[str, Callable[[Any, datetime], tuple[Any, list[str]]]] = {
+    "greenhouse": vendors.greenhouse,
+    "ashby": vendors.ashby,
+    "teamtailor": vendors.teamtailor,
+}
 # The vendor's own id of a delivery, when it sends one.
 DELIVERY_ID = {"greenhouse": "Greenhouse-Event-ID"}
 
@@ -66,7 +78,7 @@ class Webhooks:
     async def handle(self, request: web.Request) -> web.Response:
         vendor = request.match_info["vendor"]
         token = request.match_info["token"]
-        if vendor not in VERIFY or not 16 <= len(token) <= 128:
+        if vendor not in PARSE or not 16 <= len(token) <= 128:
             return _answer(404, "unknown")
         try:
             found = await self.coach.intake.endpoint(vendor, token)
@@ -75,47 +87,73 @@ class Webhooks:
             return _answer(503, "unavailable")
         if found is None:
             return _answer(404, "unknown")
-        integration_id, workspace_id, platform, workspace, secret = found
+        refused = self.coach.intake.count_error
         body = await read_bounded(request)
         if body is None:
-            await self.coach.intake.count_error(integration_id, "too_large")
+            await refused(found.integration_id, "too_large")
             return _answer(413, "too_large")
-        header, valid = VERIFY[vendor]
-        if not valid(secret, body, request.headers.get(header)):
-            reason = "unsigned" if not request.headers.get(header) else "bad_signature"
-            await self.coach.intake.count_error(integration_id, reason)
+        header = request.headers.get(SIGNATURE_HEADER[vendor])
+        if vendor in VERIFY and not VERIFY[vendor](found.secret, body, header):
+            reason = "unsigned" if not header else "bad_signature"
+            await refused(found.integration_id, reason)
             log.warning("intake: %s delivery refused: %s", vendor, reason)
             return _answer(401, reason)
+        if vendor == "teamtailor" and not header:
+            await refused(found.integration_id, "unsigned")
+            return _answer(401, "unsigned")
         try:
             data = json.loads(body)
-            event, emails = PARSE[vendor](data, self.coach.clock())
-        except (ValueError, vendors.Malformed) as error:
-            # Only the type: the message could quote the payload, i.e. personal data.
-            await self.coach.intake.count_error(integration_id, "malformed")
-            log.warning("intake: malformed %s payload: %s", vendor, type(error).__name__)
+        except ValueError:
+            await refused(found.integration_id, "malformed")
             return _answer(400, "malformed")
-        delivery = (
-            request.headers.get(DELIVERY_ID.get(vendor, ""), "") or hashlib.sha256(body).hexdigest()
+        if vendor == "teamtailor":
+            # Teamtailor signs its timestamp and the parsed payload, not the raw body.
+            now = self.coach.clock().timestamp()
+            reason = signing.teamtailor_check(found.secret, data, header, now)
+            if reason is not None:
+                await refused(found.integration_id, reason)
+                log.warning("intake: teamtailor delivery refused: %s", reason)
+                return _answer(401, reason)
+        try:
+            event, emails = PARSE[vendor](data, self.coach.clock())
+        except vendors.Malformed as error:
+            # Only the type: the message could quote the payload, i.e. personal data.
+            await refused(found.integration_id, "malformed")
+            log.warning("intake: malformed %s payload: %s", vendor, error)
+            return _answer(400, "malformed")
+        delivery = request.headers.get(DELIVERY_ID.get(vendor, ""), "") or (
+            header if vendor == "teamtailor" and header else hashlib.sha256(body).hexdigest()
         )
-        key = f"ats:{integration_id}:{delivery[:200]}"
+        key = f"ats:{found.integration_id}:{delivery[:200]}"
         if event is None:
-            await self.coach.intake.delivered(integration_id)
+            await self.coach.intake.delivered(found.integration_id)
             return _answer(200, "nothing_to_do")
         owner, email = None, None
         try:
+            if isinstance(event, vendors.TeamtailorRejected):
+                event, emails = await teamtailor.complete(
+                    event, self.settings.teamtailor_api_url, found.api_key
+                )
             if emails:
-                owner, email = await self.matcher.match(workspace_id, platform, workspace, emails)
+                owner, email = await self.matcher.match(
+                    found.workspace_id, found.platform, found.workspace, emails
+                )
             result = await self.coach.intake.apply(
-                workspace_id, event, owner, email, integration_id=integration_id, delivery_key=key
+                found.workspace_id,
+                event,
+                owner,
+                email,
+                integration_id=found.integration_id,
+                delivery_key=key,
             )
         except LookupUnavailable as error:
-            await self.coach.intake.count_error(integration_id, f"lookup_{error}")
+            await refused(found.integration_id, f"lookup_{error}")
             return _answer(503, "lookup_unavailable")
         except DATABASE_ERRORS as error:
             log.error("intake: database unavailable: %s", type(error).__name__)
             return _answer(503, "unavailable")
         if result == "replayed":
-            await self.coach.intake.count_error(integration_id, "replayed")
+            await refused(found.integration_id, "replayed")
             return _answer(409, result)
         log.info("intake: %s delivery: %s", vendor, result)
         return _answer(200, result)

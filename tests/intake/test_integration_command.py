@@ -10,7 +10,6 @@ from bot.coach import Coach
 from bot.server import build_app
 from bot.settings import Settings
 from conversation_guides import GuideBook
-from storage.tables import AtsIntegration
 from tests.conftest import Clock
 from tests.intake.conftest import RECRUITER, TEAM, Harness, Hook
 from tests.intake.test_greenhouse import LINE, rejected
@@ -49,14 +48,6 @@ async def test_norwegian_words_and_unknown_vendor(harness: Harness) -> None:
     assert "Signeringsnøkkel:" in text
     assert "Prøv: integrasjon greenhouse" in await harness.say(norsk, "integrasjon lever")
     assert "Rekrutteringssystemer koblet til" in await harness.say(norsk, "integrasjon")
-
-
-async def test_teamtailor_is_not_offered_a_webhook_it_could_not_verify(harness: Harness) -> None:
-    text = await harness.say(harness.admin(), "integration teamtailor")
-    assert "python app.py import" in text and "webhooks/teamtailor" not in text
-    assert await harness.count(AtsIntegration) == 0
-    answer = await harness.post("/webhooks/teamtailor/" + "x" * 32, b"{}", {})
-    assert answer.status == 404
 
 
 async def test_a_self_hosted_install_preconfigures_one_workspace_from_the_environment(

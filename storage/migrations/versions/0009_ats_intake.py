@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("vendor", sa.String(length=16), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("secret", sa.String(length=128), nullable=False),
+        sa.Column("api_key", sa.String(length=128), nullable=True),
         sa.Column("interviewed_stages", sa.JSON(), nullable=True),
         sa.Column("last_delivery_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error_count", sa.Integer(), nullable=False),
