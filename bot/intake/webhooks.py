@@ -103,7 +103,7 @@ class Webhooks:
             return _answer(401, "unsigned")
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
             await refused(found.integration_id, "malformed")
             return _answer(400, "malformed")
         if vendor == "teamtailor":

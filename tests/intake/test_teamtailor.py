@@ -176,6 +176,8 @@ async def test_unsigned_wrong_key_v1_stale_replayed_and_tampered_are_refused(
     tampered = body.replace("Lønnskonsulent".encode(), b"Direktor")
     assert (await harness.post(hook.path, tampered, headers)).status == 401
     assert (await harness.post(hook.path, b"{nope", headers)).status == 400
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert (await harness.post(hook.path, deep, headers)).status == 400
     assert teamtailor_api.requests == [] and await harness.candidates() == []
     assert (await harness.post(hook.path, body, headers)).status == 200
     replay = await harness.post(hook.path, body, headers)
