@@ -764,9 +764,10 @@ async def send_notices(
     for item in waiting:
         by_recruiter[item.recruiter_id].append(item)
     sent = 0
+    halted: set[str] = set()
     for recruiter_id, items in by_recruiter.items():
         first = items[0]
-        if first.platform not in notifiers:
+        if first.platform not in notifiers or first.platform in halted:
             continue
         if min(item.created_at for item in items) > now - BATCH_WINDOW:
             continue
@@ -792,6 +793,10 @@ async def send_notices(
             async with coach.sessions.begin() as session:
                 # Not sent: the next run may try again, the hour starts with a message that arrived.
                 await store.release_notice(session, recruiter_id)
+            if error.retry_after is not None or error.app_wide:
+                # Rate limited, or the platform refuses the bot itself: the rest on that
+                # platform wait for the next run rather than hammering it now.
+                halted.add(first.platform)
             continue
         async with coach.sessions.begin() as session:
             await store.mark_notified(session, [item.row_id for item in items], now)

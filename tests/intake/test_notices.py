@@ -80,3 +80,19 @@ async def test_the_message_is_in_the_recruiters_language(harness: Harness) -> No
     notifier = SlackNotifier.from_settings(harness.coach.settings, harness.coach.guides)
     assert await ats.send_notices(harness.coach, {"slack": notifier}) == 1
     assert "2 kandidater til Designer har fått avslag i Greenhouse." in harness.slack.posts[-1].text
+
+
+async def test_a_platform_refusing_the_bot_is_not_hammered(harness: Harness) -> None:
+    harness.slack.emails[LINE] = RECRUITER
+    harness.slack.emails["ola@example.com"] = "U0OLA"
+    notifier = SlackNotifier.from_settings(harness.coach.settings, harness.coach.guides)
+    hook = await harness.connect("greenhouse")
+    await harness.greenhouse(hook, rejected(application=1))
+    await harness.greenhouse(hook, rejected(recruiter="ola@example.com", application=2))
+    harness.clock.advance(minutes=2)
+    harness.slack.app_error = "token_revoked"
+    assert await ats.send_notices(harness.coach, {"slack": notifier}) == 0
+    # One try, then the rest of Slack waits for the next run.
+    assert len(harness.slack.attempts) == 1
+    harness.slack.app_error = None
+    assert await ats.send_notices(harness.coach, {"slack": notifier}) == 2
