@@ -92,3 +92,20 @@ async def test_bad_signatures_replays_and_reordering(harness: Harness) -> None:
     malformed = b'{"action": "applicationUpdate", "data": {"application": {"status": 3}}}'
     answer = await harness.post(hook.path, malformed, ashby_headers(hook.secret, malformed))
     assert answer.status == 400
+
+
+async def test_a_candidate_deleted_in_ashby_is_erased_here(harness: Harness) -> None:
+    harness.slack.emails[LINE] = RECRUITER
+    hook = await harness.connect("ashby")
+    await harness.ashby(hook, archived())
+    [(_, _, _, ref)] = await harness.candidates()
+    deleted = {
+        "action": "candidateDelete",
+        "data": {"candidate": {"id": "f9e52a51-a075-4116-a7b8-484deba69004"}},
+    }
+    answer = await harness.ashby(hook, deleted)
+    assert (answer.status, answer.result) == (200, "erased")
+    assert [name for name, *_ in await harness.candidates()] == [None]
+    assert ("ats_delete", ref) in await harness.audit()
+    # Ashby's ping when the webhook is saved.
+    assert (await harness.ashby(hook, {"action": "ping", "data": {}})).status == 200
