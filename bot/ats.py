@@ -1,8 +1,8 @@
 """Candidates from an applicant tracking system, in the engine: what each ATS change does here.
 
 The intake channel (`bot/intake/`) turns vendor webhooks and CSV rows into the typed requests
-below; this module applies them in one transaction each, and holds the admin commands
-(`integration`, `unassigned`, `assign`) and the batched message to the recruiter.
+below; this module applies them in one transaction each. The admin commands are in
+`bot/ats_admin.py`, the batched message to the recruiter in `bot/ats_notices.py`.
 
 Only interviewed candidates the employer rejected become candidates here. Who withdrew, or was
 turned down before any interview, is counted on the integration and not stored at all. What is
@@ -12,28 +12,24 @@ back to the application: never a CV, e-mail, phone number or the ATS's notes.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import secrets
-from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from bot import commands
-from bot.messages import Button, Card, Identity, Reply, is_platform_id
-from bot.notify import DeliveryError, Notifier, Recipient
+from bot.messages import Identity
 from storage import intake as store
 from storage import privacy as privacy_store
 from storage import queries
 from storage.tables import AtsApplication, AtsIntegration
 
 if TYPE_CHECKING:
-    from bot.coach import Coach, Context
+    from bot.coach import Coach
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +49,7 @@ DEFAULT_INTERVIEWED: dict[str, tuple[str, ...]] = {
 VENDOR_MADE_KEYS = frozenset({"teamtailor"})
 # Norwegian stage names are common in Nordic set-ups, whatever the vendor.
 NORWEGIAN_INTERVIEWED = ("intervju", "referanse", "tilbud")
-# New candidates wait this long for more of the same batch before the recruiter hears of them.
-BATCH_WINDOW = timedelta(seconds=60)
-# At most one such message per recruiter in this time; the rest are folded into the next.
-NOTICE_INTERVAL = timedelta(hours=1)
-MAX_CARDS = 10
 
-Actor = Literal["ats"]
 _TEXT = Annotated[str, Field(min_length=1, max_length=commands.MAX_NAME)]
 _ID = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -311,14 +301,14 @@ class Intake:
         )
         if owner_email:
             await store.remember_email(session, recruiter, owner_email, now)
-        candidate = await self._new_candidate(
+        candidate = await self.new_candidate(
             session, recruiter, event.name, event.position, event.internal, event.rejected_at, now
         )
         row.status, row.candidate_id = "pending", candidate.id
         row.name = row.position = row.recruiter_email = None
         return "created"
 
-    async def _new_candidate(self, session, recruiter, name, title, internal, rejected_at, now):
+    async def new_candidate(self, session, recruiter, name, title, internal, rejected_at, now):
         position = await queries.get_or_create_position(session, recruiter.workspace_id, title, now)
         candidate = await queries.add_candidate(session, recruiter, position, name, internal, now)
         candidate.rejected_at = rejected_at
@@ -481,216 +471,6 @@ class Intake:
         async with self.coach.sessions.begin() as session:
             await store.record_error(session, integration_id, error, self.coach.clock())
 
-    # -- admin commands ---------------------------------------------------------------------
-
-    def handlers(self) -> dict[str, Callable[[Context, commands.Command], Awaitable[list[Reply]]]]:
-        return {
-            "integration": self.integration,
-            "unassigned": self.unassigned,
-            "assign": self.assign,
-        }
-
-    def _admin(self, ctx: Context) -> bool:
-        return self.coach.settings.is_admin(ctx.who.workspace, ctx.who.user)
-
-    async def integration(self, ctx: Context, command: commands.Command) -> list[Reply]:
-        assert isinstance(command, commands.Integration)
-        if not self._admin(ctx):
-            return [Reply(text=self.t(ctx.language, "intake_admins_only"))]
-        workspace_id = ctx.recruiter.workspace_id
-        if command.vendor is None:
-            return [Reply(text=await self._status(ctx, workspace_id))]
-        name = VENDOR_NAMES[command.vendor]
-        existing = await store.integration_for(ctx.session, workspace_id, command.vendor)
-        if command.stages is not None:
-            if existing is None:
-                return [
-                    Reply(
-                        text=self.t(
-                            ctx.language, "intake_not_set_up", vendor=name, ats=command.vendor
-                        )
-                    )
-                ]
-            existing.interviewed_stages = command.stages or None
-            stages = ", ".join(command.stages) or self.t(ctx.language, "intake_stages_default")
-            return [
-                Reply(text=self.t(ctx.language, "intake_stages_set", vendor=name, stages=stages))
-            ]
-        if command.signature_key is not None or command.api_key is not None:
-            return [self._vendor_key(ctx, existing, command)]
-        if existing is not None and not command.rotate:
-            # The secret is shown once: asking again gives the state and the way to a new one.
-            return [
-                Reply(
-                    text=self._line(ctx.language, existing)
-                    + "\n"
-                    + self.t(ctx.language, "intake_rotate_hint", ats=command.vendor)
-                )
-            ]
-        token, secret = new_token(), new_secret()
-        if command.vendor in VENDOR_MADE_KEYS and existing is not None:
-            # The vendor made the signature key: a new URL keeps it.
-            secret = existing.secret
-        await store.save_integration(
-            ctx.session, workspace_id, command.vendor, token, secret, ctx.now
-        )
-        privacy_store.audit(
-            ctx.session,
-            workspace_id,
-            ctx.who.user,
-            f"ats_{'rotate' if existing else 'setup'}",
-            None,
-            ctx.now,
-        )
-        base = self.coach.settings.public_url.rstrip("/")
-        url = f"{base}/webhooks/{command.vendor}/{token}"
-        key = "intake_rotated" if existing is not None else "intake_created"
-        if command.vendor in VENDOR_MADE_KEYS:
-            key += "_vendor_key"
-        text = self.t(ctx.language, key, vendor=name, url=url, secret=secret)
-        text += "\n" + self.t(ctx.language, f"intake_steps_{command.vendor}")
-        return [Reply(text=text)]
-
-    def _vendor_key(
-        self, ctx: Context, existing: AtsIntegration | None, command: commands.Integration
-    ) -> Reply:
-        """A key the vendor made (Teamtailor's signature key, its API key), sent by the admin."""
-        assert command.vendor is not None
-        name = VENDOR_NAMES[command.vendor]
-        if command.vendor not in VENDOR_MADE_KEYS:
-            return Reply(text=self.t(ctx.language, "intake_no_vendor_key", vendor=name))
-        if existing is None:
-            return Reply(
-                text=self.t(ctx.language, "intake_not_set_up", vendor=name, ats=command.vendor)
-            )
-        if command.signature_key is not None:
-            existing.secret = command.signature_key
-            action, key = "ats_signature_key", "intake_signature_key_saved"
-        else:
-            existing.api_key = command.api_key
-            action, key = "ats_api_key", "intake_api_key_saved"
-        privacy_store.audit(ctx.session, existing.workspace_id, ctx.who.user, action, None, ctx.now)
-        return Reply(text=self.t(ctx.language, key, vendor=name))
-
-    async def _status(self, ctx: Context, workspace_id: int) -> str:
-        rows = await store.workspace_integrations(ctx.session, workspace_id)
-        waiting = len(await store.unassigned(ctx.session, workspace_id))
-        if not rows:
-            return self.t(ctx.language, "intake_none")
-        lines = [self._line(ctx.language, row) for row in rows]
-        lines.append(self.t(ctx.language, "intake_unassigned_count", count=waiting))
-        return self.t(ctx.language, "intake_status_header") + "\n" + "\n".join(lines)
-
-    def _line(self, language: str, row: AtsIntegration) -> str:
-        never = self.t(language, "intake_never")
-        last = (
-            row.last_delivery_at.strftime("%Y-%m-%d %H:%M UTC") if row.last_delivery_at else never
-        )
-        return self.t(
-            language,
-            "intake_status_line",
-            vendor=VENDOR_NAMES.get(row.vendor, row.vendor),
-            last=last,
-            errors=row.error_count,
-            error=row.last_error or "-",
-            ignored=row.ignored_count,
-            stages=", ".join(row.interviewed_stages or [])
-            or self.t(language, "intake_stages_default"),
-        )
-
-    async def unassigned(self, ctx: Context, command: commands.Command) -> list[Reply]:
-        if not self._admin(ctx):
-            return [Reply(text=self.t(ctx.language, "intake_admins_only"))]
-        rows = await store.unassigned(ctx.session, ctx.recruiter.workspace_id)
-        if not rows:
-            return [Reply(text=self.t(ctx.language, "intake_unassigned_empty"))]
-        lines = [self._unassigned_line(ctx.language, row) for row in rows]
-        text = (
-            self.t(ctx.language, "intake_unassigned_header", count=len(rows))
-            + "\n"
-            + "\n".join(lines)
-        )
-        return [Reply(text=text)]
-
-    def _unassigned_line(self, language: str, row: AtsApplication) -> str:
-        return self.t(
-            language,
-            "intake_unassigned_line",
-            ref=f"a{row.id}",
-            name=row.name or "",
-            position=row.position or "",
-            date=row.rejected_at.date().isoformat() if row.rejected_at else "",
-            vendor=VENDOR_NAMES.get(row.vendor, row.vendor),
-            recruiter=row.recruiter_email or "-",
-        )
-
-    async def assign(self, ctx: Context, command: commands.Command) -> list[Reply]:
-        assert isinstance(command, commands.Assign)
-        if not self._admin(ctx):
-            return [Reply(text=self.t(ctx.language, "intake_admins_only"))]
-        rows = await store.unassigned(ctx.session, ctx.recruiter.workspace_id)
-        ref = command.candidate.strip()
-        wanted = ref.casefold()
-        found = [row for row in rows if f"a{row.id}" == wanted]
-        if not found:
-            found = [row for row in rows if row.name and row.name.casefold() == wanted]
-        if not found:
-            found = [row for row in rows if row.name and wanted in row.name.casefold()]
-        if not found:
-            return [Reply(text=self.t(ctx.language, "intake_assign_not_found", ref=ref))]
-        if len(found) > 1:
-            lines = [self._unassigned_line(ctx.language, row) for row in found]
-            return [
-                Reply(
-                    text=self.t(ctx.language, "intake_assign_ambiguous", ref=ref)
-                    + "\n"
-                    + "\n".join(lines)
-                )
-            ]
-        row = found[0]
-        target = command.recruiter.strip().lstrip("@")
-        if target.startswith("<@") and target.endswith(">"):
-            target = target[2:-1].split("|")[0]
-        recruiter = None
-        if "@" in target:
-            recruiter = await store.recruiter_by_email(ctx.session, row.workspace_id, target)
-            if recruiter is None:
-                return [
-                    Reply(text=self.t(ctx.language, "intake_assign_unknown_email", email=target))
-                ]
-        elif not is_platform_id(target):
-            return [Reply(text=self.t(ctx.language, "intake_assign_unknown_email", email=target))]
-        else:
-            recruiter = await queries.recruiter_for(
-                ctx.session, ctx.who.platform, ctx.who.workspace, target, ctx.now
-            )
-        assert row.name and row.position and row.rejected_at
-        candidate = await self._new_candidate(
-            ctx.session, recruiter, row.name, row.position, row.internal, row.rejected_at, ctx.now
-        )
-        privacy_store.audit(
-            ctx.session, row.workspace_id, ctx.who.user, "ats_assign", candidate.public_id, ctx.now
-        )
-        name = row.name
-        row.status, row.candidate_id, row.notified_at, row.updated_at = (
-            "pending",
-            candidate.id,
-            None,
-            ctx.now,
-        )
-        row.name = row.position = row.recruiter_email = None
-        return [
-            Reply(
-                text=self.t(
-                    ctx.language,
-                    "intake_assigned",
-                    name=name,
-                    id=candidate.public_id,
-                    recruiter=recruiter.external_id,
-                )
-            )
-        ]
-
 
 def _archived_stage(stage: str) -> bool:
     return stage.strip().casefold() in ("archived", "arkivert")
@@ -707,127 +487,3 @@ def _older(event: Rejection | StageSeen | Unrejection, row: AtsApplication) -> b
         and isinstance(event, Rejection)
         and row.status == "unrejected"
     )
-
-
-# -- telling the recruiter ----------------------------------------------------------------------
-
-
-def build_notice(coach: Coach, language: str, items: Sequence[store.Waiting]) -> Reply:
-    """One message for a recruiter's new candidates: a line per position and source, and a
-    Prepare button for each (the first MAX_CARDS)."""
-    t = lambda key, **values: coach.t(language, key, **values)  # noqa: E731
-    groups: dict[tuple[str, str], int] = defaultdict(int)
-    for item in items:
-        groups[(item.position, item.vendor)] += 1
-    lines = [
-        t(
-            "intake_notice_one" if count == 1 else "intake_notice_many",
-            count=count,
-            position=position,
-            vendor=VENDOR_NAMES.get(vendor, vendor),
-        )
-        for (position, vendor), count in groups.items()
-    ]
-    cards = [
-        Card(
-            title=f"{item.name} ({item.public_id})",
-            lines=[item.position],
-            buttons=[
-                Button(
-                    label=t("button_prepare"), command=f"start {item.public_id}", style="primary"
-                )
-            ],
-        )
-        for item in items[:MAX_CARDS]
-    ]
-    text = "\n".join(lines) + "\n" + t("intake_notice_footer")
-    if len(items) > MAX_CARDS:
-        text += "\n" + t("intake_notice_more", count=len(items) - MAX_CARDS)
-    return Reply(text=text, cards=cards)
-
-
-async def send_notices(
-    coach: Coach,
-    notifiers: Mapping[str, Notifier],
-    *,
-    pace: float | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> int:
-    """Tell each recruiter about their new candidates from the ATS: one message per batch, at
-    most one an hour. A batch is ready once its oldest candidate waited BATCH_WINDOW.
-    Returns how many messages went out."""
-    now = coach.clock()
-    pace = coach.settings.coach_reminder_pace_seconds if pace is None else pace
-    async with coach.sessions() as session:
-        waiting = await store.waiting_notices(session)
-    by_recruiter: dict[int, list[store.Waiting]] = defaultdict(list)
-    for item in waiting:
-        by_recruiter[item.recruiter_id].append(item)
-    sent = 0
-    halted: set[str] = set()
-    for recruiter_id, items in by_recruiter.items():
-        first = items[0]
-        if first.platform not in notifiers or first.platform in halted:
-            continue
-        if min(item.created_at for item in items) > now - BATCH_WINDOW:
-            continue
-        async with coach.sessions.begin() as session:
-            if not await store.claim_notice(session, recruiter_id, now, now - NOTICE_INTERVAL):
-                continue
-        language = (
-            first.language if first.language in ("nb", "en") else coach.settings.coach_language
-        )
-        recipient = Recipient(
-            platform=first.platform,
-            workspace=first.workspace,
-            user=first.user,
-            language=language,
-            conversation_reference=first.conversation_reference,
-        )
-        if sent and pace:
-            await sleep(pace)
-        try:
-            await notifiers[first.platform].send(recipient, build_notice(coach, language, items))
-        except DeliveryError as error:
-            log.warning("intake notice to %s failed: %s", first.user, error.reason)
-            async with coach.sessions.begin() as session:
-                # Not sent: the next run may try again, the hour starts with a message that arrived.
-                await store.release_notice(session, recruiter_id)
-            if error.retry_after is not None or error.app_wide:
-                # Rate limited, or the platform refuses the bot itself: the rest on that
-                # platform wait for the next run rather than hammering it now.
-                halted.add(first.platform)
-            continue
-        async with coach.sessions.begin() as session:
-            await store.mark_notified(session, [item.row_id for item in items], now)
-        sent += 1
-    return sent
-
-
-async def notice_loop(
-    coach: Coach, notifiers: Mapping[str, Notifier], interval: float = 30.0
-) -> None:
-    """For `serve`: send what is ready every `interval` seconds until cancelled."""
-    while True:
-        try:
-            await send_notices(coach, notifiers)
-        except Exception as error:
-            # Type only: a database error's text can quote candidate data.
-            log.error("intake notices: run failed: %s", type(error).__name__)
-        await asyncio.sleep(interval)
-
-
-def background(coach: Coach) -> Callable[[object], AsyncIterator[None]]:
-    """An aiohttp cleanup context running `notice_loop` while the server is up."""
-    from bot.reminders import build_notifiers, close_notifiers
-
-    async def context(app: object) -> AsyncIterator[None]:
-        notifiers = build_notifiers(coach)
-        task = asyncio.create_task(notice_loop(coach, notifiers))
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await close_notifiers(notifiers)
-
-    return context

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import ats, commands, privacy, reminders
+from bot import ats, ats_admin, commands, privacy, reminders
 from bot.concreteness import assess
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.settings import Settings
@@ -112,7 +112,7 @@ class Coach:
         self._handlers.update(privacy.Privacy(self).handlers())
         # Candidates from an ATS or a CSV file (the intake channel calls it directly, too).
         self.intake = ats.Intake(self)
-        self._handlers.update(self.intake.handlers())
+        self._handlers.update(ats_admin.IntakeAdmin(self).handlers())
 
     # -- the public surface channels call -------------------------------------------------
 

@@ -7,7 +7,7 @@ import logging
 
 from aiohttp import web
 
-from bot import ats, reminders, retention
+from bot import ats_notices, reminders, retention
 from bot.coach import Coach
 from bot.settings import Settings
 
@@ -50,7 +50,7 @@ async def serve(settings: Settings, port: int | None = None) -> int:
     # Weekly reminders, sent by whichever server gets there first (claims keep them single).
     app.cleanup_ctx.append(reminders.background(coach))
     # Recruiters hear about new candidates from the ATS, batched, at most once an hour.
-    app.cleanup_ctx.append(ats.background(coach))
+    app.cleanup_ctx.append(ats_notices.background(coach))
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=port or settings.port)

@@ -7,7 +7,7 @@ import re
 
 import aiohttp
 
-from bot import ats
+from bot import ats_notices
 from bot.channels.teams.notify import TeamsNotifier
 from bot.messages import Identity, Inbound
 from bot.settings import Settings
@@ -53,7 +53,9 @@ async def test_teams_recruiter_matched_by_upn_and_told_proactively(
 
     bot_connector.clear()
     running.coach.clock.advance(minutes=2)  # type: ignore[attr-defined]
-    sent = await ats.send_notices(running.coach, {"teams": TeamsNotifier(settings, running.coach)})
+    sent = await ats_notices.send_notices(
+        running.coach, {"teams": TeamsNotifier(settings, running.coach)}
+    )
     assert sent == 1
     [message] = bot_connector.messages()
     assert "a:personal-aad-user-1" in message.path
