@@ -134,6 +134,10 @@ async def notice_loop(
         except Exception as error:
             # Type only: a database error's text can quote candidate data.
             log.error("intake notices: run failed: %s", type(error).__name__)
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # Cancelled during a database call that did not pass it on: stop all the same.
+            raise asyncio.CancelledError
         await asyncio.sleep(interval)
 
 

@@ -45,8 +45,14 @@ async def purge(
     """Anonymise every candidate past retention without an active consent; audit each one."""
     rejected_before = now - timedelta(days=settings.coach_retention_days)
     done: list[str] = []
+    expired, first = 0, True
     while True:
         async with sessions.begin() as session:
+            if first:
+                # ATS candidates nobody was assigned lose their name on the same schedule, in
+                # the first batch's transaction (a run opens no more transactions than before).
+                expired = await intake_store.purge_unassigned(session, rejected_before)
+                first = False
             batch = await store.due_for_purge(session, rejected_before, now, BATCH)
             await store.anonymize(session, [item.id for item in batch], now)
             for item in batch:
@@ -56,9 +62,6 @@ async def purge(
         done += [item.public_id for item in batch]
         if len(batch) < BATCH:
             break
-    async with sessions.begin() as session:
-        # ATS candidates nobody was assigned lose their name on the same schedule.
-        expired = await intake_store.purge_unassigned(session, rejected_before)
     scrubbed = False
     if done or expired:
         await store.scrub(sessions.kw["bind"])

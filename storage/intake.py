@@ -208,13 +208,23 @@ async def unassigned(session: AsyncSession, workspace_id: int) -> Sequence[AtsAp
 
 
 async def purge_unassigned(session: AsyncSession, rejected_before: datetime) -> int:
-    """Unassigned candidates past retention lose their name like any candidate would."""
+    """Unassigned candidates past retention lose their name like any candidate would.
+
+    Read first: on most runs there is nothing to do, and then no write transaction is opened.
+    """
+    due = (
+        await session.scalars(
+            select(AtsApplication.id).where(
+                AtsApplication.status == "unassigned",
+                AtsApplication.rejected_at < rejected_before,
+            )
+        )
+    ).all()
+    if not due:
+        return 0
     result = await session.execute(
         update(AtsApplication)
-        .where(
-            AtsApplication.status == "unassigned",
-            AtsApplication.rejected_at < rejected_before,
-        )
+        .where(AtsApplication.id.in_(list(due)))
         .values(
             status="expired",
             name=None,
