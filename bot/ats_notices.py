@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.ats import VENDOR_NAMES
 from bot.messages import Button, Card, Reply
@@ -141,12 +141,12 @@ async def notice_loop(
         await asyncio.sleep(interval)
 
 
-def background(coach: Coach) -> Callable[[object], AsyncIterator[None]]:
+def background(coach: Coach, slack_tokens: Any = None) -> Callable[[object], AsyncIterator[None]]:
     """An aiohttp cleanup context running `notice_loop` while the server is up."""
     from bot.reminders import build_notifiers, close_notifiers
 
     async def context(app: object) -> AsyncIterator[None]:
-        notifiers = build_notifiers(coach)
+        notifiers = build_notifiers(coach, slack_tokens)
         task = asyncio.create_task(notice_loop(coach, notifiers))
         yield
         task.cancel()

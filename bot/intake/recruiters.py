@@ -8,7 +8,7 @@ coach, or an earlier Slack lookup); then, in a Slack workspace, Slack's `users.l
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -33,19 +33,28 @@ class LookupUnavailable(Exception):
     """The chat platform could not be asked now (down, slow, refusing): try the delivery later."""
 
 
+# How the bot token of a Slack workspace is found when the app is installed in many (OAuth).
+TokenSource = Callable[[str], Awaitable[str | None]]
+
+
 class Matcher:
-    def __init__(self, settings: Settings, coach: Coach) -> None:
+    def __init__(
+        self, settings: Settings, coach: Coach, slack_tokens: TokenSource | None = None
+    ) -> None:
         self.settings = settings
         self.coach = coach
+        self.slack_tokens = slack_tokens
         self._slack: AsyncWebClient | None = None
 
-    def slack(self) -> AsyncWebClient | None:
-        if not self.settings.slack_bot_token:
-            return None
+    async def _token(self, workspace: str) -> str | None:
+        if self.slack_tokens is not None:
+            return await self.slack_tokens(workspace)
+        return self.settings.slack_bot_token
+
+    def slack(self) -> AsyncWebClient:
         if self._slack is None:
             base = self.settings.slack_api_url
             self._slack = AsyncWebClient(
-                token=self.settings.slack_bot_token,
                 base_url=base if base.endswith("/") else base + "/",
                 timeout=TIMEOUT,
                 retry_handlers=[
@@ -65,12 +74,13 @@ class Matcher:
         known = await self.coach.intake.known_recruiter(workspace_id, emails)
         if known is not None:
             return known, None
-        client = self.slack() if platform == "slack" else None
-        if client is None:
+        token = await self._token(workspace) if platform == "slack" else None
+        if not token:
             return None, None
+        client = self.slack()
         for email in emails:
             try:
-                response = await client.users_lookupByEmail(email=email)
+                response = await client.users_lookupByEmail(email=email, token=token)
             except SlackApiError as error:
                 data = getattr(error.response, "data", None)
                 code = data.get("error") if isinstance(data, dict) else None

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.coach import DATABASE_ERRORS, Coach
 from bot.intake import signing, teamtailor, vendors
-from bot.intake.recruiters import LookupUnavailable, Matcher
+from bot.intake.recruiters import LookupUnavailable, Matcher, TokenSource
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,12 @@ async def read_bounded(request: web.Request, limit: int = MAX_BODY) -> bytes | N
 
 
 class Webhooks:
-    def __init__(self, settings: Settings, coach: Coach) -> None:
+    def __init__(
+        self, settings: Settings, coach: Coach, slack_tokens: TokenSource | None = None
+    ) -> None:
         self.settings = settings
         self.coach = coach
-        self.matcher = Matcher(settings, coach)
+        self.matcher = Matcher(settings, coach, slack_tokens)
 
     def mount(self, app: web.Application) -> None:
         app.router.add_post("/webhooks/{vendor}/{token}", self.handle)
