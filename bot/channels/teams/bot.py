@@ -228,6 +228,8 @@ class CoachBot(ActivityHandler):
         self.coach = coach
         self.conversation_state = ConversationState(storage)
         self.card_ids = self.conversation_state.create_property("cards")
+        # Whether the member lookup for the user's e-mail was made (personal chats only).
+        self.email_checked = self.conversation_state.create_property("email_checked")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         tune_connector(turn_context)
@@ -271,10 +273,9 @@ class CoachBot(ActivityHandler):
     async def _capture_email(self, turn_context: TurnContext, who: Identity) -> None:
         """The user's work e-mail (or UPN) from the bot framework's member lookup, asked once:
         it is how a recruiter named in the ATS is matched to this Teams user."""
-        profile = await self.profile.get(turn_context, dict)
-        if profile.get("email_checked"):
+        if await self.email_checked.get(turn_context, False):
             return
-        profile["email_checked"] = True
+        await self.email_checked.set(turn_context, True)
         sender = turn_context.activity.from_property
         try:
             member = await TeamsInfo.get_member(turn_context, sender.id)
