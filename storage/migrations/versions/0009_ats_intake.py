@@ -2,7 +2,7 @@
 and when a recruiter last heard about new candidates
 
 Revision ID: 0009_ats_intake
-Revises: 0003_greetings
+Revises: 0005_answer_confirmations
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_ats_intake"
-down_revision: str | None = "0003_greetings"
+down_revision: str | None = "0005_answer_confirmations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
