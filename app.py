@@ -112,6 +112,14 @@ def parser() -> argparse.ArgumentParser:
     remind = sub.add_parser("remind", help="send the weekly reminders that are due, then exit")
     remind.add_argument("--now", action="store_true", help="send every reminder not sent this week")
     sub.add_parser("purge", help="apply the retention policy, then exit")
+    intake = sub.add_parser("import", help="add rejected candidates from a CSV file")
+    intake.add_argument(
+        "file", help="CSV: name, position, recruiter e-mail or user id, date, internal"
+    )
+    intake.add_argument("--workspace", help="the workspace's id (needed when there are several)")
+    intake.add_argument(
+        "--dry-run", action="store_true", help="show what would happen, store nothing"
+    )
     sub.add_parser(
         "reencrypt",
         help="write every stored Slack token under the first COACH_ENCRYPTION_KEY, then exit",
@@ -143,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.retention import purge_command
 
             return asyncio.run(purge_command(settings))
+        if command == "import":
+            from bot.intake.csv_import import import_command
+
+            return asyncio.run(import_command(settings, args.file, args.workspace, args.dry_run))
         if command == "reencrypt":
             return asyncio.run(run_reencrypt(settings))
     except ValidationError as error:

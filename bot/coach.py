@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import commands, confirmation, privacy, reminders
+from bot import ats, ats_admin, commands, confirmation, privacy, reminders
 from bot.concreteness import Assessment, assess
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.practice_commands import PracticeCommands
@@ -117,6 +117,9 @@ class Coach:
         self._handlers.update(privacy.Privacy(self).handlers())
         self.practice = PracticeCommands(self)
         self._handlers.update(self.practice.handlers())
+        # Candidates from an ATS or a CSV file (the intake channel calls it directly, too).
+        self.intake = ats.Intake(self)
+        self._handlers.update(ats_admin.IntakeAdmin(self).handlers())
 
     # -- the public surface channels call -------------------------------------------------
 

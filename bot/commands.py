@@ -122,6 +122,33 @@ class Practice(BaseModel):
     seed: Annotated[int, Field(ge=0, le=2**31)] | None = None
 
 
+Vendor = Literal["greenhouse", "teamtailor", "ashby"]
+
+
+class Integration(BaseModel):
+    """Admins: an ATS webhook for the workspace (`vendor` None: the status of every one)."""
+
+    kind: Literal["integration"] = "integration"
+    vendor: Vendor | None = None
+    rotate: bool = False
+    # Set the stage names that count as interviewed ([] = back to the vendor's default).
+    stages: list[Annotated[str, Field(min_length=1, max_length=MAX_NAME)]] | None = None
+    # Keys the vendor makes itself (Teamtailor): its signature key, and an API key to read
+    # the candidate's name and the job's recruiter, which its webhook does not carry.
+    signature_key: Annotated[str, Field(min_length=16, max_length=128)] | None = None
+    api_key: Annotated[str, Field(min_length=8, max_length=128)] | None = None
+
+
+class Unassigned(BaseModel):
+    kind: Literal["unassigned"] = "unassigned"
+
+
+class Assign(BaseModel):
+    kind: Literal["assign"] = "assign"
+    candidate: _CANDIDATE
+    recruiter: Annotated[str, Field(min_length=1, max_length=254)]
+
+
 Command = Annotated[
     Help
     | Add
@@ -135,7 +162,10 @@ Command = Annotated[
     | Pool
     | Export
     | Erase
-    | Practice,
+    | Practice
+    | Integration
+    | Unassigned
+    | Assign,
     Field(discriminator="kind"),
 ]
 _COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
@@ -301,6 +331,48 @@ def _practice(rest: str) -> Command:
     return _build({"kind": "practice", "candidate": candidate, "scenario": scenario, "seed": seed})
 
 
+VENDOR_WORDS: dict[str, Vendor] = {
+    "greenhouse": "greenhouse",
+    "teamtailor": "teamtailor",
+    "ashby": "ashby",
+}
+
+
+def _integration(rest: str) -> Command:
+    if not rest:
+        return Integration()
+    vendor_word, _, tail = rest.partition(" ")
+    vendor = VENDOR_WORDS.get(vendor_word.casefold())
+    if vendor is None:
+        raise _Malformed()
+    action, _, stages = tail.partition(" ")
+    action = action.casefold()
+    if not action:
+        return Integration(vendor=vendor)
+    if action in ("rotate", "roter", "ny") and not stages:
+        return Integration(vendor=vendor, rotate=True)
+    if action in ("stages", "steg", "trinn"):
+        names = [name.strip() for name in stages.split(",") if name.strip()]
+        if stages.strip().casefold() in ("default", "standard"):
+            names = []
+        elif not names:
+            raise _Malformed()
+        return _build({"kind": "integration", "vendor": vendor, "stages": names})
+    if action in ("key", "nøkkel", "nokkel") and stages and " " not in stages:
+        return _build({"kind": "integration", "vendor": vendor, "signature_key": stages})
+    if action == "api" and stages and " " not in stages:
+        return _build({"kind": "integration", "vendor": vendor, "api_key": stages})
+    raise _Malformed()
+
+
+def _assign(rest: str) -> Command:
+    # The recruiter is one word (a user id or an e-mail); the candidate may have several.
+    candidate, _, recruiter = rest.rpartition(" ")
+    if not candidate or not recruiter:
+        raise _Malformed("missing_candidate" if not rest else "malformed")
+    return _build({"kind": "assign", "candidate": candidate, "recruiter": recruiter})
+
+
 _BUILDERS = {
     "help": _help,
     "hjelp": _help,
@@ -318,5 +390,18 @@ _BUILDERS = {
     "erase": _one_candidate("erase"),
     "practice": _practice,
     "øv": _practice,
+    "integration": _integration,
+    "integrasjon": _integration,
+    "unassigned": _no_args("unassigned"),
+    "utildelte": _no_args("unassigned"),
+    "assign": _assign,
+    "tildel": _assign,
 }
-_ALIASES = {"hjelp": "help", "utsett": "snooze", "øv": "practice"}
+_ALIASES = {
+    "hjelp": "help",
+    "utsett": "snooze",
+    "øv": "practice",
+    "integrasjon": "integration",
+    "utildelte": "unassigned",
+    "tildel": "assign",
+}

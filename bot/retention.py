@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from storage import intake as intake_store
 from storage import privacy as store
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,14 @@ async def purge(
     """Anonymise every candidate past retention without an active consent; audit each one."""
     rejected_before = now - timedelta(days=settings.coach_retention_days)
     done: list[str] = []
+    expired, first = 0, True
     while True:
         async with sessions.begin() as session:
+            if first:
+                # ATS candidates nobody was assigned lose their name on the same schedule, in
+                # the first batch's transaction (a run opens no more transactions than before).
+                expired = await intake_store.purge_unassigned(session, rejected_before)
+                first = False
             batch = await store.due_for_purge(session, rejected_before, now, BATCH)
             await store.anonymize(session, [item.id for item in batch], now)
             for item in batch:
@@ -59,7 +66,7 @@ async def purge(
             break
     done += await erase_uninstalled(sessions, settings, now)
     scrubbed = False
-    if done:
+    if done or expired:
         await store.scrub(sessions.kw["bind"])
         scrubbed = sessions.kw["bind"].dialect.name == "sqlite"
     log.info("retention: anonymised %d candidates", len(done))

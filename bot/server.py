@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import pages, reminders, retention
+from bot import ats_notices, pages, reminders, retention
 from bot.coach import Coach
 from bot.settings import Settings
 
@@ -41,6 +41,12 @@ def build_app(settings: Settings, coach: Coach, installations: Any = None) -> we
 
     # Always on: with no MICROSOFT_APP_ID it runs without auth, for local testing.
     mount_teams(app, settings, coach, coach.sessions)
+    from bot.intake import mount_intake
+
+    # ATS webhooks: every URL is a workspace's random token, signed with its own secret.
+    mount_intake(
+        app, settings, coach, installations.bot_token if installations is not None else None
+    )
     return app
 
 
@@ -53,6 +59,8 @@ async def serve(settings: Settings, port: int | None = None) -> int:
     # Weekly reminders, sent by whichever server gets there first (claims keep them single).
     tokens = installations.bot_token if installations is not None else None
     app.cleanup_ctx.append(reminders.background(coach, slack_tokens=tokens))
+    # Recruiters hear about new candidates from the ATS, batched, at most once an hour.
+    app.cleanup_ctx.append(ats_notices.background(coach, slack_tokens=tokens))
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=port or settings.port)

@@ -34,6 +34,46 @@ class Settings(BaseSettings):
         0.2, ge=0, le=60, validation_alias="COACH_REMINDER_PACE_SECONDS"
     )
 
+    # Where the ATS reaches this server: the start of the webhook URLs given to admins.
+    coach_public_url: str = Field("http://localhost:3000", validation_alias="COACH_PUBLIC_URL")
+
+    teamtailor_api_url: str = Field(
+        "https://api.teamtailor.com/v1/", validation_alias="TEAMTAILOR_API_URL"
+    )
+    # Self-hosted installs may set the ATS connection of one workspace here instead of in chat:
+    # COACH_ATS_WORKSPACE is "slack:T024XYZ", "teams:<tenant id>" or "console:local".
+    coach_ats_workspace: str | None = Field(None, validation_alias="COACH_ATS_WORKSPACE")
+    greenhouse_webhook_token: str | None = Field(
+        None, min_length=16, max_length=128, validation_alias="GREENHOUSE_WEBHOOK_TOKEN"
+    )
+    greenhouse_webhook_secret: str | None = Field(
+        None, min_length=16, max_length=128, validation_alias="GREENHOUSE_WEBHOOK_SECRET"
+    )
+    ashby_webhook_token: str | None = Field(
+        None, min_length=16, max_length=128, validation_alias="ASHBY_WEBHOOK_TOKEN"
+    )
+    ashby_webhook_secret: str | None = Field(
+        None, min_length=16, max_length=128, validation_alias="ASHBY_WEBHOOK_SECRET"
+    )
+
+    def preconfigured_ats(self) -> list[tuple[str, str, str, str, str]]:
+        """(platform, workspace, vendor, token, secret) for each ATS set in the environment."""
+        if not self.coach_ats_workspace or ":" not in self.coach_ats_workspace:
+            return []
+        platform, _, workspace = self.coach_ats_workspace.partition(":")
+        found = []
+        for vendor, token, secret in (
+            ("greenhouse", self.greenhouse_webhook_token, self.greenhouse_webhook_secret),
+            ("ashby", self.ashby_webhook_token, self.ashby_webhook_secret),
+        ):
+            if token and secret:
+                found.append((platform, workspace, vendor, token, secret))
+        return found
+
+    @property
+    def public_url(self) -> str:
+        return self.coach_public_url
+
     # OAuth install for many workspaces (DESIGN.md, Environment).
     slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")

@@ -16,6 +16,7 @@ from sqlalchemy import Select, delete, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.tables import (
+    AtsApplication,
     AuditEvent,
     Base,
     CallLog,
@@ -133,6 +134,31 @@ CANDIDATE_DATA: tuple[Covered, ...] = (
         kept=_fs("recruiter_id", "outcome", "created_at"),
         internal=_fs("id", "candidate_id"),
         rows=lambda c: select(CallLog).where(CallLog.candidate_id == c.id).order_by(CallLog.id),
+    ),
+    Covered(
+        # An ATS application behind the candidate: its ids stay (a late delivery must not bring
+        # the person back), the link to the person in the ATS goes.
+        table="ats_applications",
+        on_erase="clear_personal",
+        personal=_fs("name", "position", "link", "recruiter_email", "ats_candidate_id"),
+        kept=_fs(
+            "vendor",
+            "application_id",
+            "status",
+            "stage",
+            "internal",
+            "rejected_at",
+            "event_at",
+            "notified_at",
+            "created_at",
+            "updated_at",
+        ),
+        internal=_fs("id", "workspace_id", "candidate_id"),
+        rows=lambda c: (
+            select(AtsApplication)
+            .where(AtsApplication.candidate_id == c.id)
+            .order_by(AtsApplication.id)
+        ),
     ),
     Covered(
         table="candidates",

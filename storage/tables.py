@@ -355,3 +355,96 @@ class SlackOAuthState(Base):
 
     state: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class AtsIntegration(Base):
+    """One ATS webhook of a workspace: where it posts (a random path token) and how it signs.
+
+    The signing secret is kept because verifying an HMAC needs it; it is shown to the admin
+    once, when made or rotated, and never again.
+    """
+
+    __tablename__ = "ats_integrations"
+    __table_args__ = (UniqueConstraint("workspace_id", "vendor"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    vendor: Mapped[str] = mapped_column(String(16))
+    # sha256 of the path token: looked up by its hash, so the lookup says nothing of the token.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    # Teamtailor: the API key that reads what its webhook leaves out (name, the job's recruiter).
+    api_key: Mapped[str | None] = mapped_column(String(128))
+    # Stage names that count as "interviewed"; None: the vendor's default.
+    interviewed_stages: Mapped[list[str] | None] = mapped_column(JSON)
+    last_delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Rejections seen but not for the coach (withdrawn, before interview): counted, not stored.
+    ignored_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AtsApplication(Base):
+    """One application from an ATS or a CSV file, by the source's ids: what became of it here.
+
+    Name, position and the recruiter's e-mail are kept only while nobody owns the candidate
+    (status "unassigned"); once assigned they live on the candidate, and this row keeps ids.
+    """
+
+    __tablename__ = "ats_applications"
+    __table_args__ = (UniqueConstraint("workspace_id", "vendor", "application_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    vendor: Mapped[str] = mapped_column(String(16))
+    application_id: Mapped[str] = mapped_column(String(64))
+    ats_candidate_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # active, pending (a candidate here), unassigned, unrejected, deleted
+    status: Mapped[str] = mapped_column(String(16))
+    # The last stage seen while active (Ashby archives into an "Archived" stage).
+    stage: Mapped[str | None] = mapped_column(String(200))
+    candidate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("candidates.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    link: Mapped[str | None] = mapped_column(String(500))
+    recruiter_email: Mapped[str | None] = mapped_column(String(254))
+    # The source's own time of the change last applied: an older one arriving later is ignored.
+    event_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the recruiter was told about it (None: still to be told).
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecruiterEmail(Base):
+    """A recruiter's work e-mail (Slack lookup, Teams UPN): how an ATS recruiter is matched."""
+
+    __tablename__ = "recruiter_emails"
+    __table_args__ = (UniqueConstraint("workspace_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    recruiter_id: Mapped[int] = mapped_column(
+        ForeignKey("recruiters.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IntakeNotice(Base):
+    """When a recruiter last heard about candidates from the ATS: at most one message an hour."""
+
+    __tablename__ = "intake_notices"
+
+    recruiter_id: Mapped[int] = mapped_column(
+        ForeignKey("recruiters.id", ondelete="CASCADE"), primary_key=True
+    )
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -53,6 +53,11 @@ WALK: list[Step] = [
     Step(f"consent {NAME} withdraw", True, NAME),
     Step(f"export {NAME}", True, NAME),
     Step(f"erase {NAME}", True, NAME),
+    # ATS intake (admins): the webhook's signing secret and the unassigned candidates' names.
+    Step("integration greenhouse rotate", True, "Webhook URL"),
+    Step("integration", True, "Greenhouse: last delivery never"),
+    Step("unassigned", True, "No candidates from the ATS are waiting"),
+    Step("assign a1 U0123ABC", True, "among the candidates waiting for a recruiter"),
     Step("log Nobody called", True, "Nobody"),
     Step("dance", False, "I don't know the command"),
     Step("remind fri 25:00", False, "Give the time as HH:MM"),

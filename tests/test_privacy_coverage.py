@@ -13,7 +13,7 @@ from bot.messages import Identity
 from bot.retention import purge
 from bot.settings import Settings
 from storage.privacy import CANDIDATE_DATA, Covered
-from storage.tables import Base, Candidate
+from storage.tables import AtsApplication, Base, Candidate
 from tests.conftest import Clock
 from tests.test_coach import CONCRETE, add, say
 
@@ -69,6 +69,26 @@ async def _full_candidate(coach: Coach, who: Identity, line: str) -> str:
     await say(coach, who, f"consent {ref}")
     await say(coach, who, f"consent {ref} withdraw")
     await say(coach, who, f"consent {ref}")
+    # As if the candidate had come from an ATS: the application row that links them there.
+    async with coach.sessions.begin() as session:
+        candidate = await session.scalar(select(Candidate).where(Candidate.public_id == ref))
+        assert candidate is not None
+        session.add(
+            AtsApplication(
+                workspace_id=candidate.workspace_id,
+                vendor="greenhouse",
+                application_id=f"app-{ref}",
+                ats_candidate_id=f"person-{ref}",
+                status="pending",
+                candidate_id=candidate.id,
+                internal=False,
+                rejected_at=candidate.rejected_at,
+                link=f"https://app.greenhouse.io/people/1?application_id=app-{ref}",
+                event_at=candidate.rejected_at,
+                created_at=candidate.rejected_at,
+                updated_at=candidate.rejected_at,
+            )
+        )
     return ref
 
 

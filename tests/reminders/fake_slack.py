@@ -41,6 +41,11 @@ class FakeSlack:
     # Requests that came in while the announced Retry-After had not passed yet.
     violations: int = 0
     _window_end: float = 0.0
+    # users.lookupByEmail: e-mail -> user id; a lookup of any other address is users_not_found.
+    emails: dict[str, str] = field(default_factory=dict)
+    lookups: list[str] = field(default_factory=list)
+    # users.lookupByEmail answers HTTP 500 while set (Slack having a bad day).
+    lookup_broken: bool = False
 
     def users(self) -> list[str]:
         return [post.user for post in self.posts]
@@ -63,6 +68,15 @@ class FakeSlack:
             self._window_end = time.monotonic() + seconds
             self.rate_limited += 1
             return self._too_many(seconds)
+        if method == "users.lookupByEmail":
+            email = str(body.get("email", "") or request.query.get("email", ""))
+            self.lookups.append(email)
+            if self.lookup_broken:
+                return web.Response(status=500, text="internal error")
+            if email.casefold() in self.emails:
+                user = {"id": self.emails[email.casefold()], "deleted": False, "is_bot": False}
+                return web.json_response({"ok": True, "user": user})
+            return web.json_response({"ok": False, "error": "users_not_found"})
         if method == "conversations.open":
             user = str(body.get("users", ""))
             if user in self.gone:
@@ -95,7 +109,7 @@ class FakeSlack:
 async def start_fake_slack() -> tuple[FakeSlack, web.AppRunner]:
     fake = FakeSlack()
     app = web.Application()
-    app.router.add_post("/api/{method}", fake.handle)
+    app.router.add_route("*", "/api/{method}", fake.handle)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

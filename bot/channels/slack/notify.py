@@ -138,7 +138,9 @@ def error_code(error: BaseException) -> str:
     """A short reason fit for logs and the store: Slack's error code or the exception type."""
     if isinstance(error, SlackApiError):
         response: Any = error.response
-        code = response.get("error") if hasattr(response, "get") else None
+        # A 500 with a plain-text body has no "error" field (and .get() would fail on it).
+        data = getattr(response, "data", None)
+        code = data.get("error") if isinstance(data, dict) else None
         status = getattr(response, "status_code", None)
         return str(code or f"http_{status}")
     return type(error).__name__

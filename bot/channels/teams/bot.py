@@ -22,6 +22,7 @@ from botbuilder.core import (
     Storage,
     TurnContext,
 )
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import (
     Activity,
     ChannelAccount,
@@ -227,6 +228,8 @@ class CoachBot(ActivityHandler):
         self.coach = coach
         self.conversation_state = ConversationState(storage)
         self.card_ids = self.conversation_state.create_property("cards")
+        # Whether the member lookup for the user's e-mail was made (personal chats only).
+        self.email_checked = self.conversation_state.create_property("email_checked")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         tune_connector(turn_context)
@@ -265,6 +268,22 @@ class CoachBot(ActivityHandler):
         if is_personal(turn_context.activity):
             reference = TurnContext.get_conversation_reference(turn_context.activity)
             await self.coach.remember_conversation(who, reference.serialize())
+            await self._capture_email(turn_context, who)
+
+    async def _capture_email(self, turn_context: TurnContext, who: Identity) -> None:
+        """The user's work e-mail (or UPN) from the bot framework's member lookup, asked once:
+        it is how a recruiter named in the ATS is matched to this Teams user."""
+        if await self.email_checked.get(turn_context, False):
+            return
+        await self.email_checked.set(turn_context, True)
+        sender = turn_context.activity.from_property
+        try:
+            member = await TeamsInfo.get_member(turn_context, sender.id)
+            email = member.email or member.user_principal_name
+            if isinstance(email, str) and "@" in email and len(email) <= 254:
+                await self.coach.intake.remember_email(who, email)
+        except Exception as error:  # the lookup is a convenience; the conversation goes on
+            log.info("teams member lookup failed: %s", type(error).__name__)
 
     async def _greet_once(self, turn_context: TurnContext, who: Identity) -> None:
         """The welcome, once per user in their personal chat, once per shared conversation.

@@ -28,6 +28,8 @@ def test_manifest_matches_the_bot() -> None:
     assert features["app_home"]["home_tab_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "users:read", "im:write", "files:write"} <= scopes
+    # ATS intake matches recruiters by e-mail (users.lookupByEmail).
+    assert "users:read.email" in scopes
     assert "app_mentions:read" in scopes
 
 

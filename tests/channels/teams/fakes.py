@@ -62,6 +62,9 @@ class FakeConnector:
         self.attempts = 0
         self._ids = itertools.count(1)
         self.server: TestServer | None = None
+        # Member lookups (GET .../members/{id}): what Teams answers about a user, by their id.
+        self.members: dict[str, dict[str, Any]] = {}
+        self.member_lookups: list[str] = []
 
     @property
     def url(self) -> str:
@@ -102,6 +105,14 @@ class FakeConnector:
         self.calls.append(Call(request.method, request.path, body, authorization, returned))
         return web.json_response({"id": returned})
 
+    async def _member(self, request: web.Request) -> web.Response:
+        member = request.match_info["member"]
+        self.member_lookups.append(member)
+        if member not in self.members:
+            error = {"error": {"code": "MemberNotFoundInConversation", "message": "not found"}}
+            return web.json_response(error, status=404)
+        return web.json_response({"id": member, **self.members[member]})
+
     async def _create(self, request: web.Request) -> web.Response:
         """POST /v3/conversations: Teams answers a 1:1 with the user's personal chat's id."""
         self.attempts += 1
@@ -126,6 +137,7 @@ class FakeConnector:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post(CREATE_PATH, self._create)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         base = "/v3/conversations/{conversation}/activities"
         app.router.add_post(base, self._handle)
         app.router.add_post(base + "/{activity}", self._handle)

@@ -1,0 +1,111 @@
+"""Ashby's applicationUpdate webhook over real HTTP, signed as Ashby signs:
+`Ashby-Signature: sha256=<hex>` over the raw body. The payload follows Ashby's documented
+Application object (developers.ashbyhq.com, applicationUpdate webhook)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.intake.conftest import RECRUITER, Harness, ashby_headers, body_of, sample
+
+LINE = "line.berg@example.com"
+
+
+def archived(
+    application: str = "d2b5fa5e-3e39-4a0c-9f0d-3a7f1f0f4b21",
+    updated: str = "2026-11-20T14:03:51.902Z",
+    stage: str = "Onsite Interview",
+    reason: str = "RejectedByOrg",
+    status: str = "Archived",
+) -> dict[str, Any]:
+    data = sample("ashby_application_update.json")
+    app = data["data"]["application"]
+    app.update(id=application, updatedAt=updated, status=status)
+    app["currentInterviewStage"]["title"] = stage
+    app["archiveReason"]["reasonType"] = reason
+    return data
+
+
+async def test_archived_by_the_employer_becomes_the_recruiters_candidate(harness: Harness) -> None:
+    harness.slack.emails[LINE] = RECRUITER
+    hook = await harness.connect("ashby")
+    answer = await harness.ashby(hook, archived())
+    assert (answer.status, answer.result) == (200, "created")
+    assert [(n, p, r) for n, p, r, _ in await harness.candidates()] == [
+        ("Kari Nordmann", "Lønnskonsulent", RECRUITER)
+    ]
+    # The hiring team's recruiter is asked first, before the hiring manager.
+    assert harness.slack.lookups == [LINE]
+    [row] = await harness.applications()
+    assert row.link == "https://app.ashbyhq.com/candidates/f9e52a51-a075-4116-a7b8-484deba69004"
+    assert row.rejected_at is not None and row.rejected_at.date().isoformat() == "2026-11-20"
+
+
+async def test_withdrawn_and_not_interviewed_are_counted_not_stored(harness: Harness) -> None:
+    harness.slack.emails[LINE] = RECRUITER
+    hook = await harness.connect("ashby")
+    withdrew = archived(application="a1", reason="RejectedByCandidate")
+    screened = archived(application="a2", stage="Application Review")
+    for data in (withdrew, screened):
+        assert (await harness.ashby(hook, data)).result == "ignored"
+    assert await harness.candidates() == []
+    assert (await harness.integration("ashby")).ignored_count == 2
+
+
+async def test_the_stage_before_archiving_decides(harness: Harness) -> None:
+    """Archived into Ashby's "Archived" stage: the last stage seen while active counts."""
+    harness.slack.emails[LINE] = RECRUITER
+    hook = await harness.connect("ashby")
+    moved = archived(application="b1", status="Active", updated="2026-11-19T10:00:00Z")
+    assert (await harness.ashby(hook, moved)).result == "known"
+    assert await harness.candidates() == []
+    assert all(row.name is None for row in await harness.applications())
+    answer = await harness.ashby(hook, archived(application="b1", stage="Archived"))
+    assert answer.result == "created"
+    # Archived straight from screening: no interview stage was ever seen.
+    early = archived(application="b2", status="Active", stage="Application Review")
+    await harness.ashby(hook, early)
+    answer = await harness.ashby(hook, archived(application="b2", stage="Archived"))
+    assert answer.result == "ignored"
+
+
+async def test_bad_signatures_replays_and_reordering(harness: Harness) -> None:
+    harness.slack.emails[LINE] = RECRUITER
+    hook = await harness.connect("ashby")
+    body = body_of(archived())
+    good = ashby_headers(hook.secret, body)
+    for headers in (
+        {"Content-Type": "application/json"},
+        {**good, "Ashby-Signature": good["Ashby-Signature"].replace("=", " ")},
+        {**good, "Ashby-Signature": good["Ashby-Signature"].replace("sha256=", "sha1=")},
+        ashby_headers("wrong", body),
+    ):
+        assert (await harness.post(hook.path, body, headers)).status == 401
+    assert await harness.candidates() == []
+    assert (await harness.post(hook.path, body, good)).status == 200
+    # The same signed body again is a replay.
+    assert (await harness.post(hook.path, body, good)).status == 409
+    # An older update arriving after the newer one changes nothing.
+    older = archived(updated="2026-11-18T08:00:00Z", status="Active")
+    assert (await harness.ashby(hook, older)).result == "stale"
+    assert len(await harness.candidates()) == 1
+    malformed = b'{"action": "applicationUpdate", "data": {"application": {"status": 3}}}'
+    answer = await harness.post(hook.path, malformed, ashby_headers(hook.secret, malformed))
+    assert answer.status == 400
+
+
+async def test_a_candidate_deleted_in_ashby_is_erased_here(harness: Harness) -> None:
+    harness.slack.emails[LINE] = RECRUITER
+    hook = await harness.connect("ashby")
+    await harness.ashby(hook, archived())
+    [(_, _, _, ref)] = await harness.candidates()
+    deleted = {
+        "action": "candidateDelete",
+        "data": {"candidate": {"id": "f9e52a51-a075-4116-a7b8-484deba69004"}},
+    }
+    answer = await harness.ashby(hook, deleted)
+    assert (answer.status, answer.result) == (200, "erased")
+    assert [name for name, *_ in await harness.candidates()] == [None]
+    assert ("ats_delete", ref) in await harness.audit()
+    # Ashby's ping when the webhook is saved.
+    assert (await harness.ashby(hook, {"action": "ping", "data": {}})).status == 200

@@ -1,0 +1,138 @@
+"""`python app.py import FILE.csv`: both dialects, dry run, bad rows by line, re-import."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.intake.csv_import import import_command
+from bot.settings import Settings
+from storage.tables import AtsApplication, Candidate
+from tests.intake.conftest import HERE, RECRUITER, TEAM, Harness
+
+ROOT = HERE.parent.parent
+
+
+async def run(settings: Settings, name: str, *, dry_run: bool = False, workspace=TEAM):
+    out = io.StringIO()
+    code = await import_command(settings, str(HERE / name), workspace, dry_run, out=out)
+    return code, out.getvalue()
+
+
+async def ready(harness: Harness) -> None:
+    """The Slack workspace exists (its admin talked to the coach) and knows Line's e-mail."""
+    harness.slack.emails["line.berg@example.com"] = RECRUITER
+    await harness.say(harness.admin(), "help")
+
+
+async def test_utf8_file_dry_run_then_import_then_reimport(harness: Harness) -> None:
+    await ready(harness)
+    settings = harness.coach.settings
+    code, out = await run(settings, "import_utf8.csv", dry_run=True)
+    assert code == 1, out
+    assert "line 2: Kari Nordmann – Lønnskonsulent – rejected 2026-11-20 – for U0LINE" in out
+    assert "line 3: Ola Hansen – Lønnskonsulent – rejected 2026-11-21 – for U0OLA" in out
+    assert "line 4: Per Ukjent" in out and "per@nowhere.example" in out
+    assert "Dry run, nothing was stored. An import would give: 2 new, 1 waiting" in out
+    assert await harness.candidates() == [] and await harness.applications() == []
+
+    code, out = await run(settings, "import_utf8.csv")
+    assert code == 1
+    for line, reason in (
+        (5, "the name is missing"),
+        (6, "“31.02.2026” is not a date"),
+        (7, "the rejection date 2099-01-01 is in the future"),
+        (8, "“kanskje” in the internal column should be yes or no"),
+        (9, "“not an e-mail” is neither an e-mail address nor a user id"),
+    ):
+        assert f"line {line}: not imported: {reason}" in out, out
+    assert (
+        "Imported: 2 new, 1 waiting for a recruiter, 0 already there, 5 rows not imported." in out
+    )
+    assert [(n, p, r) for n, p, r, _ in await harness.candidates()] == [
+        ("Kari Nordmann", "Lønnskonsulent", RECRUITER),
+        ("Ola Hansen", "Lønnskonsulent", "U0OLA"),
+    ]
+    async with harness.sessions() as session:
+        internal = dict((await session.execute(select(Candidate.name, Candidate.internal))).all())
+        dates = {
+            c.name: c.rejected_at.date().isoformat()
+            for c in (await session.scalars(select(Candidate))).all()
+        }
+    assert internal == {"Kari Nordmann": False, "Ola Hansen": True}
+    assert dates == {"Kari Nordmann": "2026-11-20", "Ola Hansen": "2026-11-21"}
+    assert "Per Ukjent" in await harness.say(harness.admin(), "unassigned")
+
+    code, out = await run(settings, "import_utf8.csv")
+    assert "Imported: 0 new, 0 waiting for a recruiter, 3 already there" in out
+    assert len(await harness.candidates()) == 2
+    assert len(await harness.applications()) == 3
+
+
+async def test_semicolon_latin1_file_as_norwegian_excel_writes_it(
+    harness: Harness, intake_settings: Settings
+) -> None:
+    await ready(harness)
+    raw = (HERE / "import_excel_nb.csv").read_bytes()
+    assert b";" in raw and "Ø".encode("cp1252") in raw  # really not UTF-8
+    settings = intake_settings.model_copy(update={"coach_language": "nb"})
+    code, out = await run(settings, "import_excel_nb.csv")
+    assert code == 0, out
+    assert "linje 2: Åse Ødegård – Sykepleier – avslag 2026-11-20 – til U0LINE" in out
+    assert "Importert: 3 nye, 0 venter på en rekrutterer, 0 fantes fra før" in out
+    async with harness.sessions() as session:
+        rows = {
+            c.name: (c.internal, c.rejected_at.date().isoformat())
+            for c in (await session.scalars(select(Candidate))).all()
+        }
+    assert rows == {
+        "Åse Ødegård": (False, "2026-11-20"),
+        "Bjørn Ærlig": (True, "2026-11-21"),
+        "Kåre Lønn": (False, "2026-11-22"),
+    }
+    code, out = await run(settings, "import_excel_nb.csv")
+    assert "0 nye" in out and "3 fantes fra før" in out
+    async with harness.sessions() as session:
+        assert len((await session.scalars(select(AtsApplication))).all()) == 3
+
+
+async def test_a_file_that_cannot_be_used_is_explained(harness: Harness, tmp_path: Path) -> None:
+    await ready(harness)
+    settings = harness.coach.settings
+    bad = tmp_path / "wrong.csv"
+    bad.write_text("who,what\nKari,Nurse\n", encoding="utf-8")
+    out = io.StringIO()
+    assert await import_command(settings, str(bad), TEAM, False, out=out) == 2
+    assert "no column for: name, position, recruiter" in out.getvalue()
+    out = io.StringIO()
+    assert await import_command(settings, str(tmp_path / "missing.csv"), TEAM, False, out=out) == 2
+    assert "I can't read" in out.getvalue()
+    code, out_text = await run(settings, "import_utf8.csv", workspace="T-NOT-THERE")
+    assert code == 2 and "Add --workspace with one of: T0NORDIC (slack)" in out_text
+    assert await harness.candidates() == []
+
+
+def test_the_command_line_contract(database_url: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "COACH_LANGUAGE": "en",
+    }
+    env.pop("SLACK_BOT_TOKEN", None)
+    result = subprocess.run(
+        [sys.executable, "app.py", "import", str(HERE / "import_excel_nb.csv"), "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # No workspace yet: the terminal's own; user ids are taken as they are, e-mails wait.
+    assert result.returncode == 0, result.stderr
+    assert "line 3: Bjørn Ærlig – Sykepleier – rejected 2026-11-21 – for U0OLA" in result.stdout
+    assert "Dry run, nothing was stored. An import would give: 2 new, 1 waiting" in result.stdout
