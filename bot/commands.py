@@ -99,6 +99,16 @@ class Consent(BaseModel):
     withdraw: bool = False
 
 
+class PositionDecisions(BaseModel):
+    """`position <title> [| <requirements that decided> [| <what the person hired had>]]`."""
+
+    kind: Literal["position"] = "position"
+    title: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    # None: leave what is stored (only the title given shows it).
+    requirements: Annotated[str, Field(max_length=MAX_NOTE)] | None = None
+    strengths: Annotated[str, Field(max_length=MAX_NOTE)] | None = None
+
+
 class Pool(BaseModel):
     kind: Literal["pool"] = "pool"
 
@@ -124,6 +134,7 @@ Command = Annotated[
     | Snooze
     | Consent
     | Pool
+    | PositionDecisions
     | Export
     | Erase,
     Field(discriminator="kind"),
@@ -273,6 +284,16 @@ def _consent(rest: str) -> Command:
     return Consent(candidate=candidate, withdraw=withdraw)
 
 
+def _position(rest: str) -> Command:
+    parts = [part.strip() for part in rest.split("|")]
+    if not parts[0] or len(parts) > 3:
+        raise _Malformed()
+    texts = [part or None for part in parts[1:]] + [None, None]
+    return _build(
+        {"kind": "position", "title": parts[0], "requirements": texts[0], "strengths": texts[1]}
+    )
+
+
 _BUILDERS = {
     "help": _help,
     "hjelp": _help,
@@ -288,5 +309,7 @@ _BUILDERS = {
     "pool": _no_args("pool"),
     "export": _one_candidate("export"),
     "erase": _one_candidate("erase"),
+    "position": _position,
+    "stilling": _position,
 }
-_ALIASES = {"hjelp": "help", "utsett": "snooze"}
+_ALIASES = {"hjelp": "help", "utsett": "snooze", "stilling": "position"}

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from conversation_guides.schema import Guide, Messages
+from conversation_guides.schema import Guide, Messages, ScriptGuide
 
 GUIDES_DIR = Path(__file__).parent
 LANGUAGES = ("en", "nb")
@@ -48,6 +48,7 @@ class GuideBook:
     def __init__(self, directory: Path = GUIDES_DIR) -> None:
         self.guides: dict[str, Guide] = {}
         self.messages: dict[str, Messages] = {}
+        self.scripts: dict[str, ScriptGuide] = {}
         for language in LANGUAGES:
             guide_path = directory / language / "guide.yaml"
             guide = load_model(guide_path, Guide)
@@ -56,6 +57,13 @@ class GuideBook:
                     f"{guide_path}: language: says {guide.language!r}, not {language!r}"
                 )
             self.guides[language] = guide
+            script_path = directory / language / "script.yaml"
+            script = load_model(script_path, ScriptGuide)
+            if script.language != language:
+                raise GuideError(
+                    f"{script_path}: language: says {script.language!r}, not {language!r}"
+                )
+            self.scripts[language] = script
             self.messages[language] = self._load_messages(directory / language, language)
         self._check_messages_match(directory)
 
@@ -90,6 +98,9 @@ class GuideBook:
 
     def guide(self, language: str) -> Guide:
         return self.guides[language]
+
+    def script(self, language: str) -> ScriptGuide:
+        return self.scripts[language]
 
     def text(self, language: str, key: str, **values: object) -> str:
         return self.messages[language].messages[key].format(**values)

@@ -83,6 +83,7 @@ CANDIDATE_DATA: tuple[Covered, ...] = (
             "guide_version",
             "active",
             "flagged",
+            "strongest",
             "started_at",
             "completed_at",
         ),
