@@ -93,7 +93,12 @@ def _greeting(template: ScriptGuide, facts: CallFacts) -> str:
 
 
 def _point(template: ScriptGuide, key: str, text: str) -> list[ScriptLine]:
-    return [_say(template.transitions[key]), _say(text)]  # type: ignore[index]
+    # The spoken lead-in and the recruiter's own words make one paragraph, as said.
+    return [_say(f"{template.transitions[key]} {text}")]  # type: ignore[index]
+
+
+def _paragraph(texts: list[str]) -> ScriptLine:
+    return _say(" ".join(texts))
 
 
 def _minutes(template: ScriptGuide, seconds: float) -> str:
@@ -113,10 +118,14 @@ def build(template: ScriptGuide, facts: CallFacts) -> list[ScriptLine]:
     """
     opening = template.opening
     body: list[ScriptLine] = [
-        _say(_greeting(template, facts)),
-        _say(opening.about.format(position=spoken_title(facts.position, template.language))),
-        _say(opening.thanks_internal if facts.internal else opening.thanks),
-        _say(opening.time_check),
+        _paragraph(
+            [
+                _greeting(template, facts),
+                opening.about.format(position=spoken_title(facts.position, template.language)),
+                opening.thanks_internal if facts.internal else opening.thanks,
+                opening.time_check,
+            ]
+        )
     ]
     answers = {key: text for key, text in facts.answers.items() if text.strip()}
     if facts.internal and "internal_value" in answers:
@@ -129,17 +138,19 @@ def build(template: ScriptGuide, facts: CallFacts) -> list[ScriptLine]:
 
     asked: list[ScriptLine] = [_note(template.if_they_ask_title)]
     for question in template.if_they_ask:
-        asked.append(_note(question.asks))
+        # What they say, and what to keep in mind, come before the words to answer with.
+        direction = question.asks
+        if question.note:
+            direction += " – " + question.note.format(id=facts.candidate_id)
+        asked.append(_note(direction))
         if question.say:
             asked.append(_say(question.say))
-        if question.note:
-            asked.append(_note(question.note.format(id=facts.candidate_id)))
 
     closing: list[ScriptLine] = []
     if facts.internal:
-        closing += [_say(text) for text in template.closing_internal]
+        closing.append(_paragraph(template.closing_internal))
     else:
-        closing += [_say(text) for text in template.closing_external]
+        closing.append(_paragraph(template.closing_external))
         if facts.strongest:
             pool = template.talent_pool
             closing += [
@@ -147,7 +158,7 @@ def build(template: ScriptGuide, facts: CallFacts) -> list[ScriptLine]:
                 _say(pool.say.format(months=facts.talent_pool_months)),
                 _note(pool.consent_note.format(id=facts.candidate_id)),
             ]
-    closing += [_say(text) for text in template.closing_final]
+    closing.append(_paragraph(template.closing_final))
 
     # The recruiter's own part: what they say whether or not the candidate asks anything.
     seconds = spoken_seconds(body + closing)
