@@ -484,15 +484,17 @@ class Coach:
     async def _position(self, ctx: Context, command: commands.Command) -> list[Reply]:
         """What decided for a whole position, written once: where every checklist starts."""
         assert isinstance(command, commands.PositionDecisions)
-        position = await queries.get_or_create_position(
-            ctx.session, ctx.recruiter.workspace_id, command.title, ctx.now
-        )
         given = {"gaps": command.requirements, "luxury_problem": command.strengths}
         if not any(given.values()):
-            if not (position.decided_requirements or position.decided_strengths):
-                text = self.t(ctx.language, "position_empty", position=position.title)
+            # Only looking: a mistyped title must not create a position.
+            found = await queries.find_position(
+                ctx.session, ctx.recruiter.workspace_id, command.title
+            )
+            if found is None or not (found.decided_requirements or found.decided_strengths):
+                title = found.title if found else command.title
+                text = self.t(ctx.language, "position_empty", position=title)
                 return [Reply(text=text + "\n" + self.t(ctx.language, "usage_position"))]
-            return [Reply(text=self._position_text(ctx.language, position, "position_show"))]
+            return [Reply(text=self._position_text(ctx.language, found, "position_show"))]
         notes: list[str] = []
         for key, text in given.items():
             if not text:
@@ -513,6 +515,9 @@ class Coach:
                 ]
             if assessment.vague:
                 notes.append(" ".join(assessment.reasons))
+        position = await queries.get_or_create_position(
+            ctx.session, ctx.recruiter.workspace_id, command.title, ctx.now
+        )
         if command.requirements:
             position.decided_requirements = command.requirements
         if command.strengths:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from bot import script
 from bot.channels.slack import blocks
@@ -18,6 +19,7 @@ from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply, ScriptLine
 from conversation_guides import GuideBook
 from conversation_guides.schema import ScriptGuide
+from storage.tables import Position
 
 ANSWERS = {
     "en": {
@@ -363,6 +365,9 @@ async def test_position_written_once_is_every_checklists_starting_point(
     strengths = "Vi valgte en som har ledet en overgang til SAP i en virksomhet på vår størrelse."
     empty = await coach.handle(who, Inbound(text="stilling Lønnskonsulent"))
     assert empty[0].text.startswith(guides.text("nb", "position_empty", position="Lønnskonsulent"))
+    async with coach.sessions() as session:
+        # Only looking creates nothing: a mistyped title must not become a position.
+        assert await session.scalar(select(func.count()).select_from(Position)) == 0
     saved = await coach.handle(
         who, Inbound(text=f"stilling Lønnskonsulent | {requirements} | {strengths}")
     )
