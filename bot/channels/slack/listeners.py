@@ -41,6 +41,8 @@ NORWEGIAN = frozenset({"nb", "no", "nn"})
 # Uploading adds one failure of its own: the upload_url answering anything but 200.
 FILE_FAILURES = (*API_FAILURES, SlackRequestError)
 EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged"})
+# Events about the app's removal: they name a workspace, never a user.
+UNINSTALL_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
 
 
 class _Part(BaseModel):
@@ -170,6 +172,9 @@ class SlackListeners:
         (missing, not a string, a NUL, too long) is refused before anything reaches the engine."""
         team, user = ids(body)
         if is_platform_id(team) and is_platform_id(user):
+            return await next()
+        # The app's removal names a workspace but no user (bot.channels.slack.uninstall).
+        if _dict(body.get("event")).get("type") in UNINSTALL_EVENTS and is_platform_id(team):
             return await next()
         log.warning("refused a Slack request without a usable team or user id")
         text = self.coach.t(self.settings.coach_language, "bad_identity")
