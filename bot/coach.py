@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -13,13 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import commands, privacy, reminders, script
-from bot.concreteness import assess
+from bot import commands, confirmation, privacy, reminders, script
+from bot.concreteness import Assessment, assess
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from conversation_guides.schema import Guide, Step
-from storage import queries
+from storage import greetings, queries
 from storage.queries import CandidateSummary
 from storage.tables import CallPreparation, Candidate, Position, Recruiter, Workspace
 
@@ -85,6 +86,8 @@ class StepResult:
 
     accepted: bool
     message: str = ""
+    # Flagged as risky: the recruiter may keep it by naming the requirement it is about.
+    confirmable: bool = False
 
 
 class Coach:
@@ -186,9 +189,18 @@ class Coach:
             log.warning("profile not stored: %s", type(error).__name__)
 
     async def answer_step(
-        self, who: Identity, candidate_id: str, step_key: str, text: str
+        self,
+        who: Identity,
+        candidate_id: str,
+        step_key: str,
+        text: str,
+        requirement: str | None = None,
     ) -> StepResult:
-        """Store one answer typed at a prompt, unless it must be made concrete first."""
+        """Store one answer typed at a prompt, unless it must be made concrete first.
+
+        `requirement`: for a text flagged as risky, which requirement of the position the
+        recruiter confirms it is about; the only way such a text is kept.
+        """
         try:
             async with self.sessions.begin() as session:
                 ctx = await self._context(session, who)
@@ -203,10 +215,13 @@ class Coach:
                     return StepResult(False, self.t(ctx.language, "problem_unknown_step"))
                 preparation = await self._preparation(ctx, candidate, guide)
                 text = commands.clean(text)
-                error = self._check_answer(ctx.language, preparation, step, text)
-                if error:
-                    return StepResult(False, error)
+                wanted = commands.clean(requirement or "")
+                verdict = self._check_answer(ctx.language, preparation, step, text, wanted)
+                if verdict.error:
+                    message = verdict.requirement_error or verdict.error
+                    return StepResult(False, message, confirmable=verdict.confirmable)
                 queries.set_answer(preparation, step.key, text, ctx.now)
+                self._confirmed(ctx, candidate, preparation, step.key, wanted, verdict)
                 return StepResult(True)
         except DATABASE_ERRORS as error:
             return StepResult(False, self._database_down(who, error).text)
@@ -244,28 +259,50 @@ class Coach:
                     preparation.strongest = strongest
                 saved = {answer.step_key: answer.text for answer in preparation.answers}
                 errors: dict[str, str] = {}
+                # Risky steps get a second field: which requirement the text is about.
+                confirmable: dict[str, str | None] = {}
                 for step in guide.steps_for(candidate.internal):
                     text = commands.clean(answers.get(step.key) or "")
+                    wanted = commands.clean(answers.get(confirmation.field_key(step.key)) or "")
                     if repeated:
                         # Judge as the first delivery did: a vague text only passed if stored.
                         if saved.get(step.key, "") != text or (step.required and not text):
-                            error = self._check_answer_again(ctx.language, step, text)
-                            if error:
-                                errors[step.key] = error
+                            verdict = self._check_answer_again(ctx.language, step, text)
+                            if verdict.error:
+                                errors[step.key] = verdict.error
+                            if verdict.confirmable:
+                                confirmable[step.key] = None
                         continue
-                    error = self._check_answer(ctx.language, preparation, step, text)
-                    if error:
-                        errors[step.key] = error
+                    verdict = self._check_answer(ctx.language, preparation, step, text, wanted)
+                    if verdict.confirmable and verdict.error:
+                        confirmable[step.key] = verdict.requirement_error
+                    if verdict.error:
+                        errors[step.key] = verdict.error
                     else:
                         queries.set_answer(preparation, step.key, text, ctx.now)
+                        self._confirmed(ctx, candidate, preparation, step.key, wanted, verdict)
                 if errors:
                     form = await self._form(ctx, candidate, preparation, guide)
+                    fields = []
                     for field in form.fields:
                         field.error = errors.get(field.key)
                         field.value = (answers.get(field.key) or field.value).strip()
+                        fields.append(field)
+                        if field.key in confirmable:
+                            key = confirmation.field_key(field.key)
+                            fields.append(
+                                confirmation.form_field(
+                                    self.t,
+                                    ctx.language,
+                                    field.key,
+                                    (answers.get(key) or "").strip(),
+                                    confirmable[field.key],
+                                )
+                            )
+                    form.fields = fields
                     return Reply(text=self.t(ctx.language, "checklist_needs_work"), form=form)
                 if repeated:
-                    return Reply(text=self.t(ctx.language, "already_handled"))
+                    return Reply.shareable(self.t(ctx.language, "already_handled"))
                 return await self._finish(ctx, candidate, preparation, guide)
         except DATABASE_ERRORS as error:
             return self._database_down(who, error)
@@ -310,6 +347,23 @@ class Coach:
             # Not fatal for the conversation at hand: the next message stores it again.
             log.error("could not store conversation reference: %s", type(error).__name__)
 
+    async def claim_greeting(self, who: Identity, conversation: str | None = None) -> bool:
+        """True once per user (or per shared `conversation`): the caller then sends the welcome.
+
+        Claimed in the database before anything is sent, so two install activities arriving
+        together, on one process or two, greet once. If sending then fails, that user is not
+        welcomed again: `help` says the same.
+        """
+        audience = who.user if conversation is None else _conversation_key(conversation)
+        try:
+            async with self.sessions.begin() as session:
+                return await greetings.claim_greeting(
+                    session, who.platform, who.workspace, audience, self.clock()
+                )
+        except DATABASE_ERRORS as error:
+            log.error("could not record a greeting: %s", type(error).__name__)
+            return False
+
     async def mark_unreachable(self, who: Identity, reason: str) -> None:
         """The platform says this user can no longer be messaged (bot removed or blocked)."""
         async with self.sessions.begin() as session:
@@ -350,14 +404,15 @@ class Coach:
             if checked:
                 ctx.recruiter.language_checked_at = ctx.now
             if isinstance(parsed, commands.ParseError):
-                return ctx, [Reply(text=self._parse_error(ctx.language, parsed))]
+                # Usage help; the only word echoed is the unknown verb the user just wrote.
+                return ctx, [Reply.shareable(self._parse_error(ctx.language, parsed))]
             if inbound.idempotency_key and not await queries.claim_event(
                 session, inbound.idempotency_key, ctx.now
             ):
-                return ctx, [Reply(text=self.t(ctx.language, "already_handled"))]
+                return ctx, [Reply.shareable(self.t(ctx.language, "already_handled"))]
             handler = self._handlers.get(parsed.kind)
             if handler is None:
-                return ctx, [Reply(text=self.t(ctx.language, "not_available"))]
+                return ctx, [Reply.shareable(self.t(ctx.language, "not_available"))]
             return ctx, await handler(ctx, parsed)
 
     def _fresh(self, recruiter: Recruiter, max_age: timedelta) -> bool:
@@ -371,12 +426,13 @@ class Coach:
         pending = await queries.list_candidates(ctx.session, ctx.recruiter, pending_only=True)
         text = self.t(ctx.language, "help")
         if pending:
+            # The waiting candidates' names make the help private.
             lines = [self._candidate_line(ctx, c) for c in pending]
             text += "\n\n" + self.t(ctx.language, "help_pending", count=len(pending))
             text += "\n" + "\n".join(lines)
-        else:
-            text += "\n\n" + self.t(ctx.language, "help_nothing_pending")
-        return [Reply(text=text)]
+            return [Reply(text=text)]
+        text += "\n\n" + self.t(ctx.language, "help_nothing_pending")
+        return [Reply.shareable(text)]
 
     async def _add(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Add)
@@ -543,7 +599,7 @@ class Coach:
         recruiter = ctx.recruiter
         if command.off:
             recruiter.reminders_enabled = False
-            return [Reply(text=self.t(ctx.language, "remind_off"))]
+            return [Reply.shareable(self.t(ctx.language, "remind_off"))]
         assert command.weekday is not None and command.at is not None
         recruiter.reminders_enabled = True
         recruiter.reminder_weekday = command.weekday
@@ -556,7 +612,7 @@ class Coach:
             time=command.at.strftime("%H:%M"),
             timezone=recruiter.timezone,
         )
-        return [Reply(text=text)]
+        return [Reply.shareable(text)]
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -607,26 +663,42 @@ class Coach:
         )
 
     def _check_answer(
-        self, language: str, preparation: CallPreparation, step: Step, text: str
-    ) -> str | None:
-        """None when the answer may be stored; otherwise the coaching message why not."""
+        self,
+        language: str,
+        preparation: CallPreparation,
+        step: Step,
+        text: str,
+        requirement: str = "",
+    ) -> confirmation.Verdict:
+        """No error when the answer may be stored; otherwise the coaching message why not."""
         if not text:
-            return self.t(language, "answer_required") if step.required else None
+            required = self.t(language, "answer_required") if step.required else None
+            return confirmation.Verdict(error=required)
         if len(text) > MAX_ANSWER:
-            return self.t(language, "answer_too_long", limit=MAX_ANSWER)
+            return confirmation.Verdict(self.t(language, "answer_too_long", limit=MAX_ANSWER))
         assessment = assess(text, language, step.key)
+        confirmed: tuple[str, ...] = ()
         if assessment.risky:
-            reasons = " ".join(assessment.reasons)
-            return self.t(
-                language, "answer_risky", reasons=reasons, suggestion=assessment.suggestion
-            )
+            # Never kept by sending it again: only with the requirement it is about, named.
+            error = self._risky_message(language, assessment)
+            if not requirement:
+                return confirmation.Verdict(error, confirmable=True)
+            problem = confirmation.requirement_problem(self.t, language, requirement, text)
+            if problem:
+                return confirmation.Verdict(error, confirmable=True, requirement_error=problem)
+            confirmed = tuple(assessment.grounds)
         nudge = self._nudge(language, text, assessment)
         if nudge and (preparation.flagged or {}).get(step.key) != text:
             # Once: the same text sent again is the recruiter's considered choice, and kept.
             queries.set_flagged(preparation, step.key, text)
-            return nudge
+            if confirmed and assessment.vague:
+                # Confirmed as about the job, but still vague: coach it like any vague text.
+                # A confirmed text that is also vague keeps its confirmation field for the retry.
+                error = self.t(language, "confirm_still_vague", suggestion=assessment.suggestion)
+                return confirmation.Verdict(error, confirmable=True)
+            return confirmation.Verdict(nudge)
         queries.set_flagged(preparation, step.key, None)
-        return None
+        return confirmation.Verdict(confirmed=confirmed)
 
     def _nudge(self, language: str, text: str, assessment: Any) -> str | None:
         """What to say about a vague answer, or one written about the candidate, not to them."""
@@ -641,19 +713,45 @@ class Coach:
             return self.t(language, "answer_third_person")
         return None
 
-    def _check_answer_again(self, language: str, step: Step, text: str) -> str | None:
+    def _risky_message(self, language: str, assessment: Assessment) -> str:
+        reasons = " ".join(assessment.reasons)
+        risky = self.t(language, "answer_risky", reasons=reasons, suggestion=assessment.suggestion)
+        return f"{risky} {self.t(language, 'confirm_offer')}"
+
+    def _confirmed(
+        self,
+        ctx: Context,
+        candidate: Candidate,
+        preparation: CallPreparation,
+        step_key: str,
+        requirement: str,
+        verdict: confirmation.Verdict,
+    ) -> None:
+        if verdict.confirmed:
+            confirmation.record(
+                ctx.session,
+                ctx.recruiter,
+                ctx.who.user,
+                candidate,
+                preparation,
+                step_key,
+                requirement,
+                verdict.confirmed,
+                ctx.now,
+            )
+
+    def _check_answer_again(self, language: str, step: Step, text: str) -> confirmation.Verdict:
         """`_check_answer` for a re-delivered submission: the same verdict, nothing stored."""
         if not text:
-            return self.t(language, "answer_required") if step.required else None
+            required = self.t(language, "answer_required") if step.required else None
+            return confirmation.Verdict(error=required)
         if len(text) > MAX_ANSWER:
-            return self.t(language, "answer_too_long", limit=MAX_ANSWER)
+            return confirmation.Verdict(self.t(language, "answer_too_long", limit=MAX_ANSWER))
         assessment = assess(text, language, step.key)
-        reasons = " ".join(assessment.reasons)
         if assessment.risky:
-            return self.t(
-                language, "answer_risky", reasons=reasons, suggestion=assessment.suggestion
-            )
-        return self._nudge(language, text, assessment)
+            return confirmation.Verdict(self._risky_message(language, assessment), True)
+        nudge = self._nudge(language, text, assessment)
+        return confirmation.Verdict(nudge) if nudge else confirmation.Verdict()
 
     async def _form(
         self, ctx: Context, candidate: Candidate, preparation: CallPreparation, guide: Guide
@@ -798,7 +896,15 @@ class Coach:
         # The exception text may quote SQL parameters, i.e. candidate data: log only its type.
         log.error("database unavailable: %s", type(error).__name__)
         language = who.language or self.settings.coach_language
-        return Reply(text=self.t(language, "database_down"))
+        return Reply.shareable(self.t(language, "database_down"))
+
+
+def _conversation_key(conversation: str) -> str:
+    # Teams channel ids can be long (a thread id with a message id): hashed to fit the key.
+    key = f"conversation:{conversation}"
+    if len(key) <= 200:
+        return key
+    return "conversation:" + hashlib.sha256(conversation.encode()).hexdigest()
 
 
 def _valid_zone(name: str) -> bool:

@@ -85,6 +85,7 @@ CANDIDATE_DATA: tuple[Covered, ...] = (
             "active",
             "flagged",
             "strongest",
+            "confirmations",
             "started_at",
             "completed_at",
         ),
@@ -137,7 +138,7 @@ CANDIDATE_DATA: tuple[Covered, ...] = (
         table="audit_events",
         on_erase="keep",
         personal=_fs(),
-        kept=_fs("actor_external_id", "action", "candidate_public_id", "created_at"),
+        kept=_fs("actor_external_id", "action", "candidate_public_id", "detail", "created_at"),
         internal=_fs("id", "workspace_id"),
         rows=lambda c: (
             select(AuditEvent)
@@ -362,6 +363,7 @@ def audit(
     action: str,
     candidate_public_id: str | None,
     now: datetime,
+    detail: str | None = None,
 ) -> None:
     """Record who did what to whose data; the person is named by public id only."""
     session.add(
@@ -370,6 +372,7 @@ def audit(
             actor_external_id=actor[:128],
             action=action,
             candidate_public_id=candidate_public_id,
+            detail=detail[:200] if detail else None,
             created_at=now,
         )
     )

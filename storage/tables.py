@@ -173,6 +173,9 @@ class CallPreparation(Base):
     flagged: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # The recruiter's own yes/no: among the strongest, so the talent-pool question is asked.
     strongest: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Step key -> the recruiter's confirmation that a text the svada check flagged as risky
+    # is about the job: {"requirement", "grounds", "by" (recruiter id), "at" (ISO time)}.
+    confirmations: Mapped[dict[str, dict[str, Any]] | None] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -235,6 +238,8 @@ class AuditEvent(Base):
     actor_external_id: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(32))
     candidate_public_id: Mapped[str | None] = mapped_column(String(12))
+    # What the action was about, never personal data: "step=gaps grounds=age".
+    detail: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -274,6 +279,22 @@ class BotState(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     etag: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Greeting(Base):
+    """Who has been welcomed: one row per user (personal chat) or shared conversation.
+
+    The primary key makes the greeting exactly once: the first insert wins, on any number of
+    server processes, however many install activities arrive at once.
+    """
+
+    __tablename__ = "greetings"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # A user id, or "conversation:<id>" for a channel or group chat.
+    audience: Mapped[str] = mapped_column(String(255), primary_key=True)
+    greeted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SlackInstallation(Base):

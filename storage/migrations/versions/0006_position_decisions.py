@@ -6,7 +6,7 @@ from the platform, and to call preparations whether the candidate was among the 
 (only then is the talent-pool question asked).
 
 Revision ID: 0006_position_decisions
-Revises: 0010_slack_installations
+Revises: 0005_answer_confirmations
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_position_decisions"
-down_revision: str | None = "0010_slack_installations"
+down_revision: str | None = "0005_answer_confirmations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
