@@ -81,8 +81,8 @@ async def run_reencrypt(settings: Settings) -> int:
     return 0
 
 
-async def run_console(settings: Settings, language: str | None) -> int:
-    from bot.channels.console import Console, language_from_environment
+async def run_console(settings: Settings, language: str | None, name: str | None = None) -> int:
+    from bot.channels.console import Console, account_full_name, language_from_environment
     from bot.messages import Identity
 
     coach, engine = await build_coach(settings)
@@ -91,6 +91,7 @@ async def run_console(settings: Settings, language: str | None) -> int:
         workspace="local",
         user=getpass.getuser() or "local",
         language=language or language_from_environment(settings.coach_language),
+        name=name or account_full_name(),
     )
     try:
         await Console(coach, who, sys.stdin, sys.stdout).run()
@@ -107,6 +108,9 @@ def parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="command")
     console = sub.add_parser("console", help="the coach in a terminal")
     console.add_argument("--lang", choices=("nb", "en"), help="language (default: your locale)")
+    console.add_argument(
+        "--name", help="your name in the call script (default: your account's full name)"
+    )
     serve = sub.add_parser("serve", help="HTTP server for Slack and Teams")
     serve.add_argument("--port", type=int, help="port (default: $PORT or 3000)")
     remind = sub.add_parser("remind", help="send the weekly reminders that are due, then exit")
@@ -138,7 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
         if command == "console":
-            return asyncio.run(run_console(settings, getattr(args, "lang", None)))
+            return asyncio.run(
+                run_console(settings, getattr(args, "lang", None), getattr(args, "name", None))
+            )
         if command == "serve":
             from bot.server import serve
 

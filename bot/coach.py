@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import ats, ats_admin, commands, confirmation, privacy, reminders
+from bot import ats, ats_admin, commands, confirmation, privacy, reminders, script
 from bot.concreteness import Assessment, assess
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.practice_commands import PracticeCommands
@@ -24,7 +24,7 @@ from conversation_guides.schema import Guide, Step
 from storage import greetings, queries
 from storage import practice as practice_store
 from storage.queries import CandidateSummary
-from storage.tables import CallPreparation, Candidate, Recruiter
+from storage.tables import CallPreparation, Candidate, Position, Recruiter, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,7 @@ class Coach:
             "report": self._report,
             "remind": self._remind,
             "snooze": lambda ctx, command: reminders.snooze(self, ctx, command),
+            "position": self._position,
         }
         self._handlers.update(privacy.Privacy(self).handlers())
         self.practice = PracticeCommands(self)
@@ -238,6 +239,7 @@ class Coach:
         candidate_id: str,
         answers: dict[str, str],
         idempotency_key: str | None = None,
+        strongest: bool | None = None,
     ) -> Reply:
         """Store a filled-in checklist; a reply with a form means some fields need work.
 
@@ -245,6 +247,9 @@ class Coach:
         nothing changes: the fields that still need work come back as before, and a checklist
         that was accepted answers `already_handled`. Otherwise a retried delivery would count
         as "the same text again" and accept a flagged vague answer.
+
+        `strongest`: the recruiter's "among the strongest" mark (external candidates only);
+        None leaves what is stored.
         """
         try:
             async with self.sessions.begin() as session:
@@ -257,6 +262,8 @@ class Coach:
                 repeated = bool(idempotency_key) and not await queries.claim_event(
                     session, str(idempotency_key), ctx.now
                 )
+                if strongest is not None and not candidate.internal:
+                    preparation.strongest = strongest
                 saved = {answer.step_key: answer.text for answer in preparation.answers}
                 errors: dict[str, str] = {}
                 # Risky steps get a second field: which requirement the text is about.
@@ -282,7 +289,7 @@ class Coach:
                         queries.set_answer(preparation, step.key, text, ctx.now)
                         self._confirmed(ctx, candidate, preparation, step.key, wanted, verdict)
                 if errors:
-                    form = self._form(ctx.language, candidate, preparation, guide)
+                    form = await self._form(ctx, candidate, preparation, guide)
                     fields = []
                     for field in form.fields:
                         field.error = errors.get(field.key)
@@ -303,7 +310,7 @@ class Coach:
                     return Reply(text=self.t(ctx.language, "checklist_needs_work"), form=form)
                 if repeated:
                     return Reply.shareable(self.t(ctx.language, "already_handled"))
-                return self._finish(ctx, candidate, preparation, guide)
+                return await self._finish(ctx, candidate, preparation, guide)
         except DATABASE_ERRORS as error:
             return self._database_down(who, error)
 
@@ -317,7 +324,7 @@ class Coach:
                     return Reply(text=self.t(ctx.language, "not_found", ref=candidate_id))
                 guide = self.guides.guide(ctx.language)
                 preparation = await self._preparation(ctx, candidate, guide)
-                return self._finish(ctx, candidate, preparation, guide)
+                return await self._finish(ctx, candidate, preparation, guide)
         except DATABASE_ERRORS as error:
             return self._database_down(who, error)
 
@@ -326,6 +333,22 @@ class Coach:
     ) -> Reply:
         """One line of a practice call: the candidate's answer, or the debrief at the end."""
         return await self.practice.turn(who, state, line, stop=stop)
+
+    async def mark_strongest(self, who: Identity, candidate_id: str, strongest: bool) -> bool:
+        """The "among the strongest" mark from a chat-style checklist; False if not stored."""
+        try:
+            async with self.sessions.begin() as session:
+                ctx = await self._context(session, who)
+                candidate = await self._own_candidate(ctx, candidate_id)
+                if candidate is None or candidate.internal:
+                    return False
+                guide = self.guides.guide(ctx.language)
+                preparation = await self._preparation(ctx, candidate, guide)
+                preparation.strongest = strongest
+                return True
+        except DATABASE_ERRORS as error:
+            self._database_down(who, error)
+            return False
 
     async def remember_conversation(self, who: Identity, reference: dict[str, Any]) -> None:
         """Keep where this user last wrote from, so proactive messages can reach them."""
@@ -467,7 +490,7 @@ class Coach:
             return [problem]
         guide = self.guides.guide(ctx.language)
         preparation = await self._preparation(ctx, candidate, guide)
-        form = self._form(ctx.language, candidate, preparation, guide)
+        form = await self._form(ctx, candidate, preparation, guide)
         resumed = any(field.value for field in form.fields)
         key = "start_resume" if resumed else "start_intro"
         text = self.t(ctx.language, key, name=candidate.name, position=candidate.position.title)
@@ -543,6 +566,63 @@ class Coach:
         ]
         return [Reply(text=header + "\n" + "\n".join(lines) + practice_line)]
 
+    async def _position(self, ctx: Context, command: commands.Command) -> list[Reply]:
+        """What decided for a whole position, written once: where every checklist starts."""
+        assert isinstance(command, commands.PositionDecisions)
+        given = {"gaps": command.requirements, "luxury_problem": command.strengths}
+        if not any(given.values()):
+            # Only looking: a mistyped title must not create a position.
+            found = await queries.find_position(
+                ctx.session, ctx.recruiter.workspace_id, command.title
+            )
+            if found is None or not (found.decided_requirements or found.decided_strengths):
+                title = found.title if found else command.title
+                text = self.t(ctx.language, "position_empty", position=title)
+                return [Reply(text=text + "\n" + self.t(ctx.language, "usage_position"))]
+            return [Reply(text=self._position_text(ctx.language, found, "position_show"))]
+        notes: list[str] = []
+        for key, text in given.items():
+            if not text:
+                continue
+            assessment = assess(text, ctx.language, key)
+            if assessment.risky:
+                # Nothing is stored: every candidate's checklist would start from it.
+                reasons = " ".join(assessment.reasons)
+                return [
+                    Reply(
+                        text=self.t(
+                            ctx.language,
+                            "answer_risky",
+                            reasons=reasons,
+                            suggestion=assessment.suggestion,
+                        )
+                    )
+                ]
+            if assessment.vague:
+                notes.append(" ".join(assessment.reasons))
+        position = await queries.get_or_create_position(
+            ctx.session, ctx.recruiter.workspace_id, command.title, ctx.now
+        )
+        if command.requirements:
+            position.decided_requirements = command.requirements
+        if command.strengths:
+            position.decided_strengths = command.strengths
+        position.decided_at = ctx.now
+        text = self._position_text(ctx.language, position, "position_saved")
+        if notes:
+            text += "\n" + self.t(ctx.language, "position_saved_vague", reasons=" ".join(notes))
+        return [Reply(text=text)]
+
+    def _position_text(self, language: str, position: Position, key: str) -> str:
+        none = self.t(language, "position_nothing_yet")
+        return self.t(
+            language,
+            key,
+            position=position.title,
+            requirements=position.decided_requirements or none,
+            strengths=position.decided_strengths or none,
+        )
+
     async def _remind(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Remind)
         recruiter = ctx.recruiter
@@ -572,6 +652,12 @@ class Coach:
             recruiter.language = who.language
         if who.timezone and who.timezone != recruiter.timezone and _valid_zone(who.timezone):
             recruiter.timezone = who.timezone
+        if who.name and who.name != recruiter.display_name:
+            recruiter.display_name = who.name
+        if who.organisation:
+            workspace = await session.get(Workspace, recruiter.workspace_id)
+            if workspace is not None and workspace.organisation != who.organisation:
+                workspace.organisation = who.organisation
         if recruiter.unreachable_at is not None:
             # They wrote to us, so they are back: weekly reminders may reach them again.
             recruiter.unreachable_at = None
@@ -630,20 +716,31 @@ class Coach:
             if problem:
                 return confirmation.Verdict(error, confirmable=True, requirement_error=problem)
             confirmed = tuple(assessment.grounds)
-        if assessment.vague and (preparation.flagged or {}).get(step.key) != text:
+        nudge = self._nudge(language, text, assessment)
+        if nudge and (preparation.flagged or {}).get(step.key) != text:
+            # Once: the same text sent again is the recruiter's considered choice, and kept.
             queries.set_flagged(preparation, step.key, text)
-            if confirmed:
+            if confirmed and assessment.vague:
                 # Confirmed as about the job, but still vague: coach it like any vague text.
                 # A confirmed text that is also vague keeps its confirmation field for the retry.
                 error = self.t(language, "confirm_still_vague", suggestion=assessment.suggestion)
                 return confirmation.Verdict(error, confirmable=True)
-            reasons = " ".join(assessment.reasons)
-            error = self.t(
-                language, "answer_vague", reasons=reasons, suggestion=assessment.suggestion
-            )
-            return confirmation.Verdict(error)
+            return confirmation.Verdict(nudge)
         queries.set_flagged(preparation, step.key, None)
         return confirmation.Verdict(confirmed=confirmed)
+
+    def _nudge(self, language: str, text: str, assessment: Any) -> str | None:
+        """What to say about a vague answer, or one written about the candidate, not to them."""
+        about = script.third_person(text, self.guides.script(language).third_person)
+        if assessment.vague:
+            reasons = " ".join(assessment.reasons)
+            message = self.t(
+                language, "answer_vague", reasons=reasons, suggestion=assessment.suggestion
+            )
+            return message + (" " + self.t(language, "answer_third_person_also") if about else "")
+        if about:
+            return self.t(language, "answer_third_person")
+        return None
 
     def _risky_message(self, language: str, assessment: Assessment) -> str:
         reasons = " ".join(assessment.reasons)
@@ -680,19 +777,22 @@ class Coach:
         if len(text) > MAX_ANSWER:
             return confirmation.Verdict(self.t(language, "answer_too_long", limit=MAX_ANSWER))
         assessment = assess(text, language, step.key)
-        reasons = " ".join(assessment.reasons)
         if assessment.risky:
             return confirmation.Verdict(self._risky_message(language, assessment), True)
-        if assessment.vague:
-            return confirmation.Verdict(
-                self.t(language, "answer_vague", reasons=reasons, suggestion=assessment.suggestion)
-            )
-        return confirmation.Verdict()
+        nudge = self._nudge(language, text, assessment)
+        return confirmation.Verdict(nudge) if nudge else confirmation.Verdict()
 
-    def _form(
-        self, language: str, candidate: Candidate, preparation: CallPreparation, guide: Guide
+    async def _form(
+        self, ctx: Context, candidate: Candidate, preparation: CallPreparation, guide: Guide
     ) -> Form:
+        language = ctx.language
         saved = {answer.step_key: answer.text for answer in preparation.answers}
+        position = candidate.position
+        # What was written once for the position is where these two answers start.
+        starts = {
+            "gaps": position.decided_requirements or "",
+            "luxury_problem": position.decided_strengths or "",
+        }
         fields = [
             FormField(
                 key=step.key,
@@ -702,10 +802,17 @@ class Coach:
                 example=step.concrete_example,
                 required=step.required,
                 value=saved.get(step.key, ""),
+                start=starts.get(step.key, ""),
             )
             for step in guide.steps_for(candidate.internal)
         ]
+        first = script.first_name(candidate.name or "")
         return Form(
+            strongest_question=None
+            if candidate.internal
+            else self.t(language, "strongest_question", name=first),
+            strongest_label=self.t(language, "strongest_option"),
+            strongest=bool(preparation.strongest),
             candidate_id=candidate.public_id,
             title=guide.title,
             intro=self.t(
@@ -717,7 +824,7 @@ class Coach:
             submit_label=self.t(language, "button_make_script"),
         )
 
-    def _finish(
+    async def _finish(
         self, ctx: Context, candidate: Candidate, preparation: CallPreparation, guide: Guide
     ) -> Reply:
         saved = {answer.step_key: answer.text for answer in preparation.answers}
@@ -729,31 +836,33 @@ class Coach:
         if missing:
             return Reply(text=self.t(ctx.language, "script_missing", steps=", ".join(missing)))
         preparation.completed_at = preparation.completed_at or ctx.now
-        lines = self.script_lines(guide, candidate, saved)
+        workspace = await ctx.session.get(Workspace, ctx.recruiter.workspace_id)
+        organisation = (workspace.organisation if workspace else None) or (
+            self.settings.coach_organisation or None
+        )
+        facts = script.CallFacts(
+            candidate_name=candidate.name or "",
+            candidate_id=candidate.public_id,
+            position=candidate.position.title,
+            internal=candidate.internal,
+            answers={
+                step.key: saved[step.key]
+                for step in guide.steps_for(candidate.internal)
+                if saved.get(step.key)
+            },
+            strongest=bool(preparation.strongest) and not candidate.internal,
+            speaker=ctx.recruiter.display_name,
+            organisation=organisation,
+            talent_pool_months=self.settings.coach_talent_pool_months,
+        )
+        lines = script.build(self.guides.script(ctx.language), facts)
         title = self.t(ctx.language, "script_title", name=candidate.name)
-        card = Card(title=title, lines=lines, buttons=self.outcome_buttons(ctx.language, candidate))
-        text = title + "\n\n" + "\n\n".join(lines)
-        return Reply(text=text, cards=[card])
-
-    def script_lines(self, guide: Guide, candidate: Candidate, saved: dict[str, str]) -> list[str]:
-        """The call script: opening, the recruiter's points in order, the must-say lines."""
-        lines = [
-            guide.script.opening.format(
-                candidate=candidate.name, position=candidate.position.title
-            ),
-            guide.must_say.this_position,
-        ]
-        for step in guide.steps_for(candidate.internal):
-            if saved.get(step.key):
-                lines.append(f"{step.script_lead} {saved[step.key]}")
-        lines += [
-            guide.must_say.every_recruitment_differs,
-            guide.must_say.apply_again,
-            self.t(guide.language, "script_talent_pool_note") + " " + guide.talent_pool_question,
-            guide.script.closing,
-            self.t(guide.language, "script_course_note") + " " + guide.course_question_answer,
-        ]
-        return lines
+        buttons = self.outcome_buttons(ctx.language, candidate)
+        if candidate.internal:
+            # No talent pool for a colleague: they are already with us.
+            buttons = [b for b in buttons if not b.command.startswith("consent ")]
+        card = Card(title=title, script=lines, buttons=buttons)
+        return Reply(text=title + "\n\n" + script.as_text(lines), cards=[card])
 
     def outcome_buttons(
         self, language: str, candidate: Candidate | CandidateSummary

@@ -99,6 +99,16 @@ class Consent(BaseModel):
     withdraw: bool = False
 
 
+class PositionDecisions(BaseModel):
+    """`position <title> [| <requirements that decided> [| <what the person hired had>]]`."""
+
+    kind: Literal["position"] = "position"
+    title: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    # None: leave what is stored (only the title given shows it).
+    requirements: Annotated[str, Field(max_length=MAX_NOTE)] | None = None
+    strengths: Annotated[str, Field(max_length=MAX_NOTE)] | None = None
+
+
 class Pool(BaseModel):
     kind: Literal["pool"] = "pool"
 
@@ -160,6 +170,7 @@ Command = Annotated[
     | Snooze
     | Consent
     | Pool
+    | PositionDecisions
     | Export
     | Erase
     | Practice
@@ -373,6 +384,16 @@ def _assign(rest: str) -> Command:
     return _build({"kind": "assign", "candidate": candidate, "recruiter": recruiter})
 
 
+def _position(rest: str) -> Command:
+    parts = [part.strip() for part in rest.split("|")]
+    if not parts[0] or len(parts) > 3:
+        raise _Malformed()
+    texts = [part or None for part in parts[1:]] + [None, None]
+    return _build(
+        {"kind": "position", "title": parts[0], "requirements": texts[0], "strengths": texts[1]}
+    )
+
+
 _BUILDERS = {
     "help": _help,
     "hjelp": _help,
@@ -396,6 +417,8 @@ _BUILDERS = {
     "utildelte": _no_args("unassigned"),
     "assign": _assign,
     "tildel": _assign,
+    "position": _position,
+    "stilling": _position,
 }
 _ALIASES = {
     "hjelp": "help",
@@ -404,4 +427,5 @@ _ALIASES = {
     "integrasjon": "integration",
     "utildelte": "unassigned",
     "tildel": "assign",
+    "stilling": "position",
 }

@@ -32,6 +32,9 @@ class Identity(BaseModel):
     user: str = Field(min_length=1, max_length=128)
     language: Language | None = None
     timezone: str | None = None
+    # What the platform calls the user and their organisation, for the call script's opening.
+    name: str | None = Field(default=None, max_length=200)
+    organisation: str | None = Field(default=None, max_length=200)
 
     @field_validator("workspace", "user")
     @classmethod
@@ -43,6 +46,17 @@ class Identity(BaseModel):
         ):
             raise ValueError("not a usable id")
         return value
+
+    @field_validator("name", "organisation", mode="before")
+    @classmethod
+    def _printable(cls, value: object) -> object:
+        # A display name is shown and spoken, never trusted: control characters go, blank is None.
+        if not isinstance(value, str):
+            return None
+        value = " ".join(
+            "".join(c for c in value if unicodedata.category(c) not in ("Cc", "Cs")).split()
+        )
+        return value[:200] or None
 
 
 class Inbound(BaseModel):
@@ -60,12 +74,21 @@ class Button(BaseModel):
     style: Literal["primary", "danger", "default"] = "default"
 
 
+class ScriptLine(BaseModel):
+    """One line of a call script: said aloud to the candidate, or a note for the recruiter."""
+
+    kind: Literal["say", "note"]
+    text: str
+
+
 class Card(BaseModel):
     """A block of text with buttons: one candidate in a list, or a call script."""
 
     title: str
     lines: list[str] = []
     buttons: list[Button] = []
+    # A call script: channels show "say" and "note" lines visibly different.
+    script: list[ScriptLine] = []
 
 
 class FormField(BaseModel):
@@ -77,6 +100,8 @@ class FormField(BaseModel):
     required: bool
     value: str = ""
     error: str | None = None
+    # What was written once for the whole position: where this answer starts, until saved.
+    start: str = ""
 
 
 class Form(BaseModel):
@@ -87,6 +112,10 @@ class Form(BaseModel):
     intro: str
     fields: list[FormField]
     submit_label: str
+    # External candidates only: the recruiter's yes/no "among the strongest" (talent pool).
+    strongest_question: str | None = None
+    strongest_label: str = ""
+    strongest: bool = False
 
 
 class Attachment(BaseModel):

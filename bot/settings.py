@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     coach_admins: str = Field("", validation_alias="COACH_ADMINS")
     coach_retention_days: int = Field(183, ge=1, validation_alias="COACH_RETENTION_DAYS")
     coach_talent_pool_months: int = Field(12, ge=1, validation_alias="COACH_TALENT_POOL_MONTHS")
+    # The organisation named in call scripts where the platform has no name for it.
+    coach_organisation: str = Field("", max_length=200, validation_alias="COACH_ORGANISATION")
     coach_call_deadline_days: int = Field(5, ge=1, validation_alias="COACH_CALL_DEADLINE_DAYS")
     # Seconds between two reminder DMs on one platform, to stay under its rate limits.
     coach_reminder_pace_seconds: float = Field(

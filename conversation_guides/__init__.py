@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from conversation_guides.practice import PracticeGuide
-from conversation_guides.schema import Guide, Messages
+from conversation_guides.schema import Guide, Messages, ScriptGuide
 
 GUIDES_DIR = Path(__file__).parent
 LANGUAGES = ("en", "nb")
@@ -50,6 +50,7 @@ class GuideBook:
         self.guides: dict[str, Guide] = {}
         self.messages: dict[str, Messages] = {}
         self.practice_guides: dict[str, PracticeGuide] = {}
+        self.scripts: dict[str, ScriptGuide] = {}
         for language in LANGUAGES:
             guide_path = directory / language / "guide.yaml"
             guide = load_model(guide_path, Guide)
@@ -58,6 +59,13 @@ class GuideBook:
                     f"{guide_path}: language: says {guide.language!r}, not {language!r}"
                 )
             self.guides[language] = guide
+            script_path = directory / language / "script.yaml"
+            script = load_model(script_path, ScriptGuide)
+            if script.language != language:
+                raise GuideError(
+                    f"{script_path}: language: says {script.language!r}, not {language!r}"
+                )
+            self.scripts[language] = script
             self.messages[language] = self._load_messages(directory / language, language)
             self.practice_guides[language] = self._load_practice(directory / language, language)
         self._check_messages_match(directory)
@@ -114,6 +122,9 @@ class GuideBook:
 
     def practice(self, language: str) -> PracticeGuide:
         return self.practice_guides[language]
+
+    def script(self, language: str) -> ScriptGuide:
+        return self.scripts[language]
 
     def text(self, language: str, key: str, **values: object) -> str:
         return self.messages[language].messages[key].format(**values)

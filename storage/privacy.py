@@ -86,6 +86,7 @@ CANDIDATE_DATA: tuple[Covered, ...] = (
             "guide_version",
             "active",
             "flagged",
+            "strongest",
             "confirmations",
             "started_at",
             "completed_at",

@@ -119,6 +119,14 @@ async def get_or_create_position(
     )
 
 
+async def find_position(session: AsyncSession, workspace_id: int, title: str) -> Position | None:
+    return await session.scalar(
+        select(Position).where(
+            Position.workspace_id == workspace_id, Position.title_key == title.casefold()
+        )
+    )
+
+
 async def add_candidate(
     session: AsyncSession,
     recruiter: Recruiter,

@@ -66,6 +66,8 @@ class Workspace(Base):
     platform: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
     call_deadline_days: Mapped[int | None] = mapped_column(SmallInteger)
+    # The organisation's name as the platform reports it (Slack team name), for call scripts.
+    organisation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The app was removed from the workspace (Slack app_uninstalled / tokens_revoked): no
     # reminders go there, and its personal data is erased once the grace period has passed.
@@ -93,6 +95,8 @@ class Recruiter(Base):
     unreachable_reason: Mapped[str | None] = mapped_column(String(200))
     # Teams proactive messaging needs the last conversation reference the user wrote from.
     conversation_reference: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # How the recruiter introduces themself on the phone (platform profile or --name).
+    display_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     workspace: Mapped[Workspace] = relationship()
@@ -109,6 +113,11 @@ class Position(Base):
     title: Mapped[str] = mapped_column(String(200))
     # Case-folded title, so "Nurse" and "nurse" are one position.
     title_key: Mapped[str] = mapped_column(String(200))
+    # Written once for the whole position (`position <title>`): the requirements that decided,
+    # and what the person hired had that made the difference, never who they are.
+    decided_requirements: Mapped[str | None] = mapped_column(Text)
+    decided_strengths: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -162,6 +171,8 @@ class CallPreparation(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     # Step key -> the text last flagged as vague there; the same text again is accepted.
     flagged: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The recruiter's own yes/no: among the strongest, so the talent-pool question is asked.
+    strongest: Mapped[bool] = mapped_column(Boolean, default=False)
     # Step key -> the recruiter's confirmation that a text the svada check flagged as risky
     # is about the job: {"requirement", "grounds", "by" (recruiter id), "at" (ISO time)}.
     confirmations: Mapped[dict[str, dict[str, Any]] | None] = mapped_column(JSON, default=dict)

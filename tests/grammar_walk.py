@@ -45,6 +45,8 @@ WALK: list[Step] = [
     Step("log Solbakken", False, "called, no-answer, declined or skipped"),
     Step("report", True, POSITION),
     Step(f"report {POSITION}", True, POSITION),
+    Step(f"position {POSITION} | The role needs the year-end close done alone.", True, POSITION),
+    Step(f"position {POSITION}", True, "The role needs the year-end close done alone."),
     Step("remind fri 14:30", False, "every Friday at 14:30"),
     Step("remind off", False, "Weekly reminders are off"),
     Step("snooze week", False, "Snoozed"),

@@ -70,16 +70,13 @@ async def test_add_start_script_log_report(
     answers["luxury_problem"] = ""
     script = await coach.submit_checklist(who, candidate, answers)
     assert script.form is None, script.text
-    guide = guides.guide("en")
+    template = guides.script("en")
     for point in answers.values():
         assert point in script.text
-    for line in (
-        guide.must_say.this_position,
-        guide.must_say.apply_again,
-        guide.must_say.every_recruitment_differs,
-        guide.talent_pool_question,
-    ):
+    for line in (template.this_position, *template.closing_external, *template.closing_final):
         assert line in script.text
+    # Not marked among the strongest: no talent-pool question.
+    assert "CV" not in script.text
     # The recruiter's points come in guide order.
     positions = [script.text.index(answers[k]) for k in ("competence", "gaps", "self_presentation")]
     assert positions == sorted(positions)

@@ -31,12 +31,12 @@ def guide_copy(tmp_path: Path) -> Path:
 
 
 def test_missing_field_names_file_and_field(guide_copy: Path) -> None:
-    path = guide_copy / "nb" / "guide.yaml"
-    path.write_text(path.read_text().replace("  this_position:", "  this_posishun:"))
+    path = guide_copy / "nb" / "script.yaml"
+    path.write_text(path.read_text().replace("\n  time_check:", "\n  time_chek:"))
     with pytest.raises(GuideError) as error:
         GuideBook(guide_copy)
     assert str(path) in str(error.value)
-    assert "must_say.this_position" in str(error.value)
+    assert "opening.time_check" in str(error.value)
 
 
 def test_wrong_step_list_is_refused(guide_copy: Path) -> None:

@@ -5,12 +5,24 @@ from __future__ import annotations
 import asyncio
 import locale
 import os
+import pwd
 from typing import TextIO
 
 from bot.coach import Coach, StepResult
 from bot.messages import Form, Identity, Inbound, Language, PracticeView, Reply
 
 QUIT_WORDS = frozenset({"quit", "exit", "avslutt", "q"})
+YES_WORDS = frozenset({"ja", "j", "yes", "y"})
+
+
+def account_full_name() -> str | None:
+    """The OS account's full name (the first field of its GECOS entry), if it has one."""
+    try:
+        gecos = pwd.getpwuid(os.getuid()).pw_gecos
+    except (KeyError, OSError):
+        return None
+    name = gecos.split(",")[0].strip()
+    return name or None
 
 
 def language_from_environment(default: Language) -> Language:
@@ -85,13 +97,19 @@ class Console:
             self.say(field.question)
             self.say(self.t("console_tip", tip=field.tip))
             self.say(self.t("console_example", example=field.example))
-            if not field.required:
+            if field.start:
+                self.say(self.t("console_start", value=field.start))
+                self.say(self.t("console_use_start"))
+            elif not field.required:
                 self.say(self.t("console_optional"))
             while True:
                 answer = await self.read("» ")
                 if answer is None:
                     self.say(self.t("console_paused", id=form.candidate_id))
                     return False
+                if field.start and not answer.strip():
+                    # The position's starting point, checked like anything typed.
+                    answer = field.start
                 result = await self.coach.answer_step(
                     self.who, form.candidate_id, field.key, answer
                 )
@@ -113,6 +131,16 @@ class Console:
                     break
                 if result.message:
                     self.say(result.message)
+        if form.strongest_question:
+            self.say("")
+            self.say(form.strongest_question)
+            self.say(self.t("console_strongest"))
+            answer = await self.read("» ")
+            if answer is None:
+                self.say(self.t("console_paused", id=form.candidate_id))
+                return False
+            strongest = answer.strip().casefold() in YES_WORDS
+            await self.coach.mark_strongest(self.who, form.candidate_id, strongest)
         self.say("")
         script = await self.coach.finish(self.who, form.candidate_id)
         self.say(script.text)

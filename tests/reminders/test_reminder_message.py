@@ -104,7 +104,7 @@ async def test_norwegian_reminder(coach: Coach, clock: Clock, hire: Hire) -> Non
     await hire("U1", *WAITING, language="nb")
     reply = await reminder_for(coach, "U1", clock.now)
     assert reply.text.startswith("Ukentlig påminnelse")
-    assert "PÅ OVERTID Anna Mandag" in reply.text and "har ventet 14 dager" in reply.text
+    assert "Over fristen: Anna Mandag" in reply.text and "har ventet 14 dager" in reply.text
     assert [b.label for b in reply.cards[-1].buttons] == ["Utsett til i morgen", "Utsett en uke"]
     assert reply.cards[0].buttons[0].label == "Forbered samtale"
 

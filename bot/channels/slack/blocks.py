@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.messages import Button, Card, Form, Reply
+from bot.messages import Button, Card, Form, Reply, ScriptLine
 
 # t(key, **values) -> text in the recruiter's language (GuideBook.text bound to a language).
 Texts = Callable[..., str]
@@ -21,6 +21,8 @@ ADD_CANDIDATE = "add_candidate"
 SKIP_REASON = "skip_reason"
 ADD_BUTTON = "coach_add"
 ANSWER = "answer"
+# The checklist's yes/no "among the strongest" (not a guide step).
+STRONGEST = "strongest"
 
 # Slack's documented limits (https://docs.slack.dev/reference/block-kit).
 MAX_MESSAGE_BLOCKS = 50
@@ -32,6 +34,7 @@ MAX_VIEW_TITLE = 24
 MAX_PLAIN_INPUT_LABEL = 2000
 MAX_FALLBACK_TEXT = 3000
 MAX_METADATA = 3000
+MAX_CONTEXT = 2000
 # A message of more sections than this is a wall of text; the rest is summarised.
 MAX_TEXT_SECTIONS = 10
 
@@ -111,8 +114,26 @@ def text_sections(text: str, max_sections: int = MAX_TEXT_SECTIONS) -> tuple[lis
     return [section(chunk) for chunk in chunks], left_out
 
 
+def script_blocks(lines: list[ScriptLine]) -> list[Block]:
+    """Lines to say as sections, directions as (small, grey) context blocks; neighbours of one
+    kind share a block, so a whole call fits in a message."""
+    blocks: list[Block] = []
+    kind, text = "", ""
+    for line in lines:
+        if line.kind == kind and len(text) + 2 + len(line.text) <= MAX_CONTEXT:
+            text += "\n\n" + line.text
+            continue
+        if text:
+            blocks.append(section(text) if kind == "say" else context(text))
+        kind, text = line.kind, line.text
+    if text:
+        blocks.append(section(text) if kind == "say" else context(text))
+    return blocks
+
+
 def card_blocks(card: Card, language: str, index: int) -> list[Block]:
     blocks: list[Block] = [section(card.title)]
+    blocks += script_blocks(card.script)
     if card.buttons:
         blocks.append(actions(card.buttons, language, f"card:{index}"))
     return blocks
@@ -121,8 +142,15 @@ def card_blocks(card: Card, language: str, index: int) -> list[Block]:
 def reply_blocks(
     reply: Reply, t: Texts, language: str, max_blocks: int = MAX_MESSAGE_BLOCKS
 ) -> list[Block]:
-    """A reply as a message: its text, then one button row per card (cards name the candidate)."""
-    blocks, left_out = text_sections(reply.text)
+    """A reply as a message: its text, then one button row per card (cards name the candidate).
+
+    A call script is shown from its card alone: its text is the same script, as plain text.
+    """
+    if any(card.script for card in reply.cards):
+        blocks: list[Block] = []
+        left_out = 0
+    else:
+        blocks, left_out = text_sections(reply.text)
     if left_out:
         blocks.append(context(t("slack_more", count=left_out)))
     shown = 0
@@ -192,8 +220,9 @@ def checklist_modal(form: Form, t: Texts, metadata: str) -> dict[str, Any]:
             "multiline": True,
             "max_length": 3000,
         }
-        if field.value:
-            element["initial_value"] = field.value[:3000]
+        if field.value or field.start:
+            # The position's starting point is prefilled, and checked like anything typed.
+            element["initial_value"] = (field.value or field.start)[:3000]
         if field.example:
             element["placeholder"] = plain(field.example, 150)
         blocks.append(
@@ -210,6 +239,20 @@ def checklist_modal(form: Form, t: Texts, metadata: str) -> dict[str, Any]:
             # Only in a modal rebuilt to add a confirmation field (Slack's errors response
             # cannot add one), where the inline errors cannot be shown.
             blocks.append(context(field.error))
+    if form.strongest_question:
+        option = {"text": plain(form.strongest_label, 75), "value": "yes"}
+        element = {"type": "checkboxes", "action_id": STRONGEST, "options": [option]}
+        if form.strongest:
+            element["initial_options"] = [option]
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": STRONGEST,
+                "optional": True,
+                "label": plain(form.strongest_question, MAX_PLAIN_INPUT_LABEL),
+                "element": element,
+            }
+        )
     view = _view(t, form.title, blocks, CHECKLIST)
     view["submit"] = plain(form.submit_label, MAX_VIEW_TITLE)
     view["private_metadata"] = metadata

@@ -222,20 +222,36 @@ class SlackListeners:
         return base.model_copy(update={"language": language if language in ("nb", "en") else None})
 
     async def users_info(self, client: AsyncWebClient, who: Identity) -> Identity | None:
-        """The user's language and time zone as Slack reports them; None when Slack fails."""
+        """The user's language, time zone and name as Slack reports them, and the workspace's
+        name (auth.test, no extra scope); None when users.info fails."""
         try:
             answer = await client.users_info(user=who.user, include_locale=True)
         except API_FAILURES as error:
             log.warning("users.info failed: %s", error_code(error))
             return None
-        data = answer.get("user") or {}
+        data = _dict(answer.get("user"))
+        profile = _dict(data.get("profile"))
         timezone = data.get("tz")
-        return who.model_copy(
-            update={
+        name = _first(profile.get("real_name"), data.get("real_name"), profile.get("display_name"))
+        return Identity.model_validate(
+            {
+                **who.model_dump(),
                 "language": language_from_locale(data.get("locale")),
                 "timezone": timezone if isinstance(timezone, str) else None,
+                "name": name or None,
+                "organisation": await self.team_name(client),
             }
         )
+
+    async def team_name(self, client: AsyncWebClient) -> str | None:
+        """The workspace's name, for the call script; None when Slack does not say."""
+        try:
+            answer = await client.auth_test()
+        except API_FAILURES as error:
+            log.warning("auth.test failed: %s", error_code(error))
+            return None
+        team = answer.get("team")
+        return team if isinstance(team, str) and team.strip() else None
 
     def profile_source(self, client: AsyncWebClient) -> ProfileSource:
         """For the engine: users.info, asked only when the stored profile is stale."""
@@ -423,13 +439,20 @@ class SlackListeners:
         team, user = ids(body)
         metadata = blocks.decode_metadata(view.get("private_metadata"))
         candidate = metadata.get("candidate", "")
-        answers = blocks.state_values(_dict(view.get("state")).get("values"))
+        values = _dict(_dict(view.get("state")).get("values"))
+        answers = blocks.state_values(values)
+        # The checkbox is only in an external candidate's checklist; absent means "not asked".
+        strongest = blocks.checked(values, blocks.STRONGEST) if blocks.STRONGEST in values else None
         # No users.info here: the answer (errors or not) must go back within 3 s.
         who = await self.identify(client, team, user, look_up=False)
         language = self.language(who)
         delivery = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}"
         reply = await self.coach.submit_checklist(
-            who, candidate, answers, idempotency_key=delivery_key("view", team, user, delivery)
+            who,
+            candidate,
+            answers,
+            idempotency_key=delivery_key("view", team, user, delivery),
+            strongest=strongest,
         )
         if reply.form is not None and blocks.form_errors(reply.form):
             if blocks.new_inputs(reply.form, view):

@@ -118,6 +118,8 @@ def identity_from(activity: Activity) -> Identity | None:
         user=user,
         language=language_from(activity.locale),  # type: ignore[arg-type]
         timezone=zone if isinstance(zone, str) else None,
+        # The display name Teams sends with every activity: how the script introduces them.
+        name=sender.name if isinstance(sender.name, str) else None,
     )
 
 
@@ -361,7 +363,13 @@ class CoachBot(ActivityHandler):
         language = await self.coach.language_for(who)
         candidate = str(value.get("candidate") or "")
         answers = cards.submitted_answers(value)
-        reply = await self.coach.submit_checklist(who, candidate, answers, idempotency_key=key)
+        reply = await self.coach.submit_checklist(
+            who,
+            candidate,
+            answers,
+            idempotency_key=key,
+            strongest=cards.submitted_strongest(value),
+        )
         if not is_personal(turn_context.activity):
             # A checklist card in a shared conversation (posted before cards were kept out of
             # them): its answer goes to the personal chat, and nothing is updated in place.

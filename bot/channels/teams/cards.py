@@ -18,6 +18,8 @@ VERSION = "1.4"
 # What a card's Action.Submit carries back (Teams merges the card's inputs into it).
 CHECKLIST_ACTION = "checklist"
 NOTE_INPUT = "note"
+# The checklist's yes/no "among the strongest" (not a guide step).
+STRONGEST_INPUT = "strongest"
 SCRIPT_CARD = "script"
 
 _STYLES = {"primary": "positive", "danger": "destructive"}
@@ -67,7 +69,8 @@ def checklist_card(form: Form, labels: Labels, notice: str | None = None) -> dic
                 "type": "Input.Text",
                 "id": field.key,
                 "isMultiline": True,
-                "value": field.value,
+                # The position's starting point is prefilled, and checked like anything typed.
+                "value": field.value or field.start,
                 "placeholder": labels.placeholder,
                 "maxLength": MAX_ANSWER,
             }
@@ -87,6 +90,18 @@ def checklist_card(form: Form, labels: Labels, notice: str | None = None) -> dic
                     {"type": "Column", "width": 3, "items": answer},
                     {"type": "Column", "width": 2, "items": advice},
                 ],
+            },
+        ]
+    if form.strongest_question:
+        body += [
+            _text(form.strongest_question, weight="Bolder", separator=True, spacing="Medium"),
+            {
+                "type": "Input.Toggle",
+                "id": STRONGEST_INPUT,
+                "title": form.strongest_label,
+                "value": "true" if form.strongest else "false",
+                "valueOn": "true",
+                "valueOff": "false",
             },
         ]
     submit = {
@@ -137,6 +152,13 @@ def buttons_card(
     """A candidate or a call script: title, lines, the outcome so far, and the buttons."""
     body = [_text(card.title, weight="Bolder", size="Medium")]
     body += [_text(line, spacing="Small") for line in card.lines]
+    # A call script: directions in subtle small text, so the lines to say stand out.
+    body += [
+        _text(line.text, spacing="Medium")
+        if line.kind == "say"
+        else _text(line.text, spacing="Small", isSubtle=True, size="Small")
+        for line in card.script
+    ]
     if result:
         body.append(_text(labels.result.format(result=result), color="Good", weight="Bolder"))
     actions = [_action(b, labels, extra or {}) for b in card.buttons] if buttons else []
@@ -174,13 +196,16 @@ def submitted_command(value: dict[str, Any]) -> str | None:
     return command.strip()
 
 
+def submitted_strongest(value: dict[str, Any]) -> bool | None:
+    """The "among the strongest" toggle of a checklist submit; None when the card had none."""
+    toggle = value.get(STRONGEST_INPUT)
+    return toggle == "true" if toggle in ("true", "false") else None
+
+
 def submitted_answers(value: dict[str, Any], step_keys: list[str] | None = None) -> dict[str, str]:
     """Checklist inputs from a submit: every string field except the card's own data."""
-    answers = {
-        key: text
-        for key, text in value.items()
-        if isinstance(text, str) and key not in ("action", "candidate", "command", "card")
-    }
+    own = ("action", "candidate", "command", "card", STRONGEST_INPUT)
+    answers = {key: text for key, text in value.items() if isinstance(text, str) and key not in own}
     if step_keys is not None:
         answers = {key: text for key, text in answers.items() if key in step_keys}
     return answers

@@ -75,7 +75,9 @@ async def test_start_opens_the_modal_before_any_other_io(
     assert view["callback_id"] == "checklist"
     assert decode_metadata(view["private_metadata"])["candidate"] == candidate
     fields = [block for block in view["blocks"] if block["type"] == "input"]
-    assert [block["block_id"] for block in fields] == STEPS
+    # One input per step, then the yes/no "among the strongest" (not a step).
+    assert [block["block_id"] for block in fields] == [*STEPS, "strongest"]
+    assert fields.pop()["element"]["type"] == "checkboxes"
     guide = guides.guide("en")
     for block in fields:
         assert block["element"]["type"] == "plain_text_input"
@@ -239,7 +241,7 @@ async def test_script_dm_failure_keeps_the_answers_and_says_how_to_get_it(bot: B
     values = {
         block["block_id"]: block["element"].get("initial_value")
         for block in view["blocks"]
-        if block["type"] == "input"
+        if block["type"] == "input" and block["block_id"] != "strongest"
     }
     assert values == CONCRETE
 

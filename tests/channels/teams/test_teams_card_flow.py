@@ -127,7 +127,8 @@ async def test_vague_answer_comes_back_on_the_card_then_the_same_text_is_accepte
     script_card = _card(script)
     texts = _texts(script_card)
     assert texts[0] == "Your call script for Kari Nordmann"
-    assert f"About your skills and experience: {VAGUE}" in texts
+    # The point is a line of its own, said as written, after a spoken lead-in.
+    assert f"Let me say something about what you bring. {VAGUE}" in texts
     titles = [a["title"] for a in script_card["actions"]]
     assert titles == ["Called", "No answer", "Declined", "Skipped", "May keep CV"]
     assert await _answers(sessions) == {"gaps": GAPS, "competence": VAGUE}

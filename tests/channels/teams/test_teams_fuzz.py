@@ -50,7 +50,7 @@ TYPES = ["message", "message", "message", "invoke", "conversationUpdate", "insta
 # How to reach a recruiter and in which language: refreshed from every authenticated activity
 # in a personal chat by design (proactive reminders use the latest), whatever it says.
 PROFILE = ("language", "language_checked_at", "timezone", "conversation_reference",
-           "unreachable_at", "unreachable_reason")  # fmt: skip
+           "unreachable_at", "unreachable_reason", "display_name")  # fmt: skip
 
 
 def without_profiles(rows: Snapshot) -> Snapshot:
