@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from storage import privacy as store
+from storage.errors import DATABASE_ERRORS, describe
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ async def purge_command(settings: Settings) -> int:
     engine, sessions = await open_database(settings.database_url)
     try:
         result = await purge(sessions, settings, datetime.now(UTC))
-    except (DBAPIError, OSError) as error:
-        log.error("retention: database unavailable: %s", type(error).__name__)
+    except DATABASE_ERRORS as error:
+        log.error("retention: database unavailable: %s", describe(error).code)
         return 1
     finally:
         await engine.dispose()

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from aiohttp import web
 
-from bot import reminders, retention
+from bot import inbox, reminders, retention
+from bot.bodies import MAX_BODY, limit_bodies
 from bot.coach import Coach
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# Slack and Teams payloads are small; anything this large is not from them.
-MAX_BODY = 1024 * 1024
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -23,7 +22,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 def build_app(settings: Settings, coach: Coach) -> web.Application:
     """The web application with every configured channel mounted."""
-    app = web.Application(client_max_size=MAX_BODY)
+    # Every route, present and future, has its body measured before anything parses it.
+    texts = functools.partial(coach.t, settings.coach_language)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[limit_bodies(texts)])
     app.router.add_get("/healthz", healthz)
     # The retention policy runs once a day for as long as the server does.
     app.cleanup_ctx.append(retention.background(coach.sessions, settings, coach.clock))
@@ -45,6 +46,8 @@ async def serve(settings: Settings, port: int | None = None) -> int:
     app = build_app(settings, coach)
     # Weekly reminders, sent by whichever server gets there first (claims keep them single).
     app.cleanup_ctx.append(reminders.background(coach))
+    # Requests a process that died had acknowledged are finished here (and ours kept leased).
+    app.cleanup_ctx.append(inbox.background(coach.inbox))
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=port or settings.port)

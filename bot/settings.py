@@ -33,6 +33,16 @@ class Settings(BaseSettings):
         0.2, ge=0, le=60, validation_alias="COACH_REMINDER_PACE_SECONDS"
     )
 
+    # The durable inbox: requests one server process carries at once before it answers
+    # "very busy" (load shedding), and how long a claim lasts without renewal before another
+    # process takes the request over (a process that died).
+    coach_inbox_capacity: int = Field(
+        100, ge=1, le=100_000, validation_alias="COACH_INBOX_CAPACITY"
+    )
+    coach_inbox_lease_seconds: float = Field(
+        30, gt=0, le=3600, validation_alias="COACH_INBOX_LEASE_SECONDS"
+    )
+
     @property
     def admins(self) -> frozenset[str]:
         return frozenset(user.strip() for user in self.coach_admins.split(",") if user.strip())

@@ -35,6 +35,10 @@ def normalise_url(url: str) -> str:
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy's documented recipe (SQLite dialect, "Enabling Non-Legacy SQLite
+    # Transactional Modes"): the driver emits no BEGIN of its own (it would skip the one a
+    # SAVEPOINT needs, so RELEASE committed on its own); `_on_sqlite_begin` emits it instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # Deleted personal data must not linger in free pages of the file.
@@ -42,6 +46,16 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    # IMMEDIATE takes the write lock at BEGIN: a transaction that read first and writes later
+    # cannot then fail with "database is locked" because another writer committed in between
+    # (SQLite's WAL snapshot rule); writers queue on busy_timeout instead. VACUUM and other
+    # statements run with AUTOCOMMIT get no BEGIN at all.
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def quiet_driver_loggers() -> None:
@@ -61,6 +75,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
