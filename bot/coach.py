@@ -691,7 +691,7 @@ class Coach:
 
     def _database_down(self, who: Identity, error: BaseException) -> Reply:
         # The exception text may quote SQL parameters, i.e. candidate data: log only its code.
-        problem = describe(error)
+        problem = PROBLEMS.explain(error)
         PROBLEMS.record(problem)
         log.error("database %s: %s", problem.kind, problem.code)
         language = who.language or self.settings.coach_language

@@ -127,6 +127,7 @@ class Inbox:
             return UNAVAILABLE
         finally:
             self._reserved -= 1
+        PROBLEMS.clear()  # a write went through: whatever failed before is over
         if row is None:
             return DUPLICATE
         self.open.add(row)

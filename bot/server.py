@@ -12,12 +12,23 @@ from bot import inbox, reminders, retention
 from bot.bodies import MAX_BODY, limit_bodies
 from bot.coach import Coach
 from bot.settings import Settings
+from storage import health
 
 log = logging.getLogger(__name__)
 
 
+COACH: web.AppKey[Coach] = web.AppKey("coach", Coach)
+
+
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    """200 only when the database answers and can take writes; 503 says what is wrong."""
+    found = await health.check(request.app[COACH].sessions.kw["bind"])
+    if found.status == "ok":
+        return web.json_response({"status": "ok", "database": "ok"})
+    # The driver's code, never its message (which may quote candidate data).
+    log.warning("healthz: database %s (%s)", found.status, found.code)
+    body = {"status": "unavailable", "database": found.status, "code": found.code}
+    return web.json_response(body, status=503)
 
 
 def build_app(settings: Settings, coach: Coach) -> web.Application:
@@ -25,6 +36,7 @@ def build_app(settings: Settings, coach: Coach) -> web.Application:
     # Every route, present and future, has its body measured before anything parses it.
     texts = functools.partial(coach.t, settings.coach_language)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[limit_bodies(texts)])
+    app[COACH] = coach
     app.router.add_get("/healthz", healthz)
     # The retention policy runs once a day for as long as the server does.
     app.cleanup_ctx.append(retention.background(coach.sessions, settings, coach.clock))

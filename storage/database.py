@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.errors import note_driver_error
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///feedback_coach.sqlite3"
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same for every process migrating one database.
@@ -76,9 +78,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "handle_error", note_driver_error)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

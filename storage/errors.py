@@ -8,9 +8,10 @@ parameters, i.e. candidate names and notes.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import exc
 
@@ -22,6 +23,8 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     exc.DisconnectionError,
     OSError,
 )
+
+log = logging.getLogger(__name__)
 
 Kind = Literal["unavailable", "busy", "read_only", "full"]
 
@@ -44,6 +47,22 @@ class Problem:
 
 
 def describe(error: BaseException) -> Problem:
+    """What kind of trouble; the most telling error in the chain wins. (SQLite rolls the whole
+    transaction back on SQLITE_FULL, so the ROLLBACK TO SAVEPOINT that follows fails with a
+    plain SQLITE_ERROR; the SQLITE_FULL is its context.)"""
+    first = _describe_one(error)
+    seen: BaseException | None = error
+    for _ in range(5):
+        seen = seen.__cause__ or seen.__context__ if seen is not None else None
+        if seen is None:
+            break
+        found = _describe_one(seen)
+        if found.kind != "unavailable" and first.kind == "unavailable":
+            return found
+    return first
+
+
+def _describe_one(error: BaseException) -> Problem:
     if isinstance(error, exc.TimeoutError):
         return Problem("busy", "pool_timeout")
     orig = getattr(error, "orig", None) or error
@@ -71,10 +90,33 @@ class ProblemLog:
     def clear(self) -> None:
         self._last = None
 
-    def recent(self) -> Problem | None:
-        if self._last is None or time.monotonic() - self._last[0] > self.remember_for:
+    def recent(self, within: float | None = None) -> Problem | None:
+        limit = self.remember_for if within is None else within
+        if self._last is None or time.monotonic() - self._last[0] > limit:
             return None
         return self._last[1]
+
+    def explain(self, error: BaseException) -> Problem:
+        """`describe`, or the specific driver error met just before a generic one: SQLAlchemy
+        reports the failed ROLLBACK TO SAVEPOINT that follows an SQLITE_FULL, not the FULL."""
+        problem = describe(error)
+        if problem.kind == "unavailable":
+            recent = self.recent(within=1.0)
+            if recent is not None:
+                return recent
+        return problem
+
+
+def note_driver_error(context: Any) -> None:
+    """SQLAlchemy's handle_error hook: every driver error passes here first, so a read-only,
+    full or busy store is recorded (and logged by its code) even when a later error hides it."""
+    error = context.original_exception
+    if error is None:
+        return
+    problem = describe(error)
+    if problem.kind != "unavailable":
+        PROBLEMS.record(problem)
+        log.warning("database %s: %s", problem.kind, problem.code)
 
 
 # One per process: every part of the server reports here, /healthz reads it.
