@@ -60,6 +60,8 @@ class FakeSlack:
         self.changed = asyncio.Condition()
         self.runner: web.AppRunner | None = None
         self.port = 0
+        # Seconds each response_url answer takes to be taken (a slow Slack).
+        self.respond_delay = 0.0
 
     async def start(self) -> None:
         app = web.Application()
@@ -185,6 +187,8 @@ class FakeSlack:
         return web.Response(text="OK - 17")
 
     async def respond(self, request: web.Request) -> web.Response:
+        if self.respond_delay:
+            await asyncio.sleep(self.respond_delay)
         await self._record(response=await request.json())
         return web.Response(text="ok")
 
