@@ -51,7 +51,7 @@ def build_app(settings: Settings, coach: Coach) -> web.Application:
     return app
 
 
-async def serve(settings: Settings, port: int | None = None) -> int:
+async def serve(settings: Settings, port: int | None = None, host: str = "0.0.0.0") -> int:
     from app import build_coach
 
     coach, engine = await build_coach(settings)
@@ -62,7 +62,7 @@ async def serve(settings: Settings, port: int | None = None) -> int:
     app.cleanup_ctx.append(inbox.background(coach.inbox))
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, host="0.0.0.0", port=port or settings.port)
+    site = web.TCPSite(runner, host=host, port=port or settings.port)
     await site.start()
     log.info("listening on port %s", port or settings.port)
     socket_mode = None
