@@ -18,12 +18,16 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from storage import inbox as inbox_store
 from storage import privacy as store
 from storage.errors import DATABASE_ERRORS, describe
 
 log = logging.getLogger(__name__)
 
 DAY = 24 * 60 * 60.0
+# Inbox rows are done in seconds; one still there after a day was given up on, and its
+# payload (a candidate's name, checklist answers) must not stay.
+INBOX_MAX_AGE = timedelta(days=1)
 # Short transactions: a large first purge does not hold locks for long.
 BATCH = 500
 
@@ -55,8 +59,12 @@ async def purge(
         done += [item.public_id for item in batch]
         if len(batch) < BATCH:
             break
+    async with sessions.begin() as session:
+        dropped = await inbox_store.delete_older_than(session, now - INBOX_MAX_AGE)
+    if dropped:
+        log.warning("retention: deleted %d inbox rows nobody finished", dropped)
     scrubbed = False
-    if done:
+    if done or dropped:
         await store.scrub(sessions.kw["bind"])
         scrubbed = sessions.kw["bind"].dialect.name == "sqlite"
     log.info("retention: anonymised %d candidates", len(done))

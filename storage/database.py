@@ -75,6 +75,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:":
+            # SQLite has one writer, and every transaction here takes its lock at BEGIN. One
+            # connection per process makes requests queue in the pool, first come first
+            # served, instead of in SQLite's busy handler, which sleeps in steps of up to
+            # 100 ms and lets late-comers overtake: with 20 concurrent checklist writers that
+            # alone pushed submissions past Slack's 3 s (benchmarks/checklist_submit.py).
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)

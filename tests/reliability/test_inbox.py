@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.slack import jobs
 from bot.coach import Coach
 from bot.inbox import DUPLICATE, Inbox, Ticket
+from bot.retention import purge
+from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.tables import Candidate, InboxItem
 from tests.channels.slack.conftest import TEAM, USER, FakeSlack, running_bot, slack_settings
@@ -66,3 +68,17 @@ async def test_a_dead_process_leaves_work_another_finishes(
     assert "Your call script for Kari Nordmann" in script[-1].params["text"]
     assert await count(sessions, Candidate) == 2
     assert await count(sessions, InboxItem) == 0
+
+
+async def test_rows_nobody_finished_are_purged_with_the_personal_data(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+) -> None:
+    job = jobs.CommandJob(team=TEAM, user=USER, text="add Kari Nordmann | Nurse")
+    old = Inbox(sessions, clock=lambda: clock.now - timedelta(days=2))
+    fresh = Inbox(sessions, clock=clock)
+    assert isinstance(await old.accept(jobs.COMMAND, "k-old", job.model_dump()), Ticket)
+    assert isinstance(await fresh.accept(jobs.COMMAND, "k-new", job.model_dump()), Ticket)
+    await purge(sessions, settings, clock.now)
+    async with sessions() as session:
+        keys = (await session.scalars(select(InboxItem.key))).all()
+    assert keys == ["k-new"]
