@@ -140,6 +140,32 @@ async def writer(
     return latencies, outcomes
 
 
+async def settled(database_url: str) -> tuple[int, int]:
+    """Once the server's inbox is empty: completed checklists, and inbox rows left."""
+    from sqlalchemy import func, select
+
+    from storage.database import create_engine, make_sessionmaker
+    from storage.tables import CallPreparation, InboxItem
+
+    engine = create_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        for _ in range(600):
+            async with sessions() as session:
+                left = await session.scalar(select(func.count()).select_from(InboxItem))
+                saved = await session.scalar(
+                    select(func.count())
+                    .select_from(CallPreparation)
+                    .where(CallPreparation.completed_at.is_not(None))
+                )
+            if not left:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.dispose()
+    return int(saved or 0), int(left or 0)
+
+
 async def main(options: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="checklist-"))
     database_url = options.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
@@ -166,6 +192,7 @@ async def main(options: argparse.Namespace) -> int:
                 *(writer(session, base, user, candidates) for user, candidates in ids.items())
             )
             elapsed = time.perf_counter() - started
+            saved, left = await settled(database_url)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -192,7 +219,8 @@ async def main(options: argparse.Namespace) -> int:
     print(f"  over {SLACK_LIMIT:.0f} s: {over}")
     for kind, count in sorted(outcomes.items()):
         print(f"  {kind}: {count}")
-    return 1 if over else 0
+    print(f"checklists saved: {saved} of {len(latencies)}; inbox rows left: {left}")
+    return 1 if over or saved != len(latencies) else 0
 
 
 def cli() -> int:
