@@ -121,7 +121,7 @@ class Inbox:
             async with self.sessions.begin() as session:
                 row = await store.add(session, key, kind, payload, self.worker, self.clock())
         except DATABASE_ERRORS as error:
-            problem = describe(error)
+            problem = PROBLEMS.explain(error)
             PROBLEMS.record(problem)
             log.error("inbox: database %s: %s", problem.kind, problem.code)
             return UNAVAILABLE
@@ -136,10 +136,9 @@ class Inbox:
     async def _run(self, ticket: Ticket) -> None:
         job = self.jobs.get(ticket.kind)
         try:
-            if job is None:
-                log.error("inbox: no job for %s", ticket.kind)
-            else:
-                await job(ticket.payload, ticket.recovered)
+            if job is None:  # never deleted unread: a process that has the job will do it
+                raise LookupError("no job registered for this kind")
+            await job(ticket.payload, ticket.recovered)
         except Exception as error:
             # Only the type: the text may quote the payload. The row stays claimed, so once
             # the lease runs out a later round tries again (up to MAX_ATTEMPTS).
@@ -172,7 +171,10 @@ class Inbox:
             if self._undeleted:
                 await store.finish(session, self._undeleted)
                 self._undeleted.clear()
-            items = await store.take_over(session, self.worker, now, self.lease, free)
+            # Only kinds this process can do: a server without Slack leaves Slack's rows alone.
+            items = await store.take_over(
+                session, self.worker, now, self.lease, free, list(self.jobs)
+            )
         for item in items:
             if item.attempts > MAX_ATTEMPTS:
                 log.error("inbox: gave up a %s after %d attempts", item.kind, item.attempts - 1)

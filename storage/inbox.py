@@ -56,13 +56,20 @@ async def add(
 
 
 async def take_over(
-    session: AsyncSession, worker: str, now: datetime, lease: timedelta, limit: int
+    session: AsyncSession,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    kinds: Collection[str],
 ) -> list[Item]:
-    """Claim up to `limit` rows whose lease ran out, oldest first."""
+    """Claim up to `limit` rows of `kinds` whose lease ran out, oldest first."""
+    if limit <= 0 or not kinds:
+        return []
     stale = now - lease
     candidates = (
         select(InboxItem.id)
-        .where(InboxItem.claimed_at < stale)
+        .where(InboxItem.claimed_at < stale, InboxItem.kind.in_(list(kinds)))
         .order_by(InboxItem.created_at, InboxItem.id)
         .limit(limit)
         # Two servers asking at once each get different rows (SQLite ignores this).
