@@ -1,7 +1,7 @@
 """The durable inbox: what a platform was told "got it" for is written down before it is told.
 
-A channel hands `accept` the validated, typed request in its acknowledgement path. Three
-answers come back:
+A channel hands `accept` the validated, typed request in its acknowledgement path. It
+answers one of:
 - a `Ticket`: the row is stored and claimed by this process; acknowledge, then `run` it;
 - `BUSY`: this process already carries `capacity` requests; nothing was stored, so the
   acknowledgement says "very busy, try again in a minute" (load shedding);
