@@ -51,13 +51,13 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(connection: Connection) -> None:
-    # IMMEDIATE takes the write lock at BEGIN: a transaction that read first and writes later
-    # cannot then fail with "database is locked" because another writer committed in between
-    # (SQLite's WAL snapshot rule); writers queue on busy_timeout instead. VACUUM and other
-    # statements run with AUTOCOMMIT get no BEGIN at all.
+    # The recipe's plain (deferred) BEGIN. Within a process transactions already queue for
+    # the one pooled connection (see `create_engine`). BEGIN IMMEDIATE was tried: a task
+    # cancelled while it waited for the lock left the lock held for the rest of the process.
+    # VACUUM and other statements run with AUTOCOMMIT get no BEGIN at all.
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN")
 
 
 def quiet_driver_loggers() -> None:

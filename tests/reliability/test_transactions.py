@@ -7,6 +7,8 @@ outlive the work it stands for.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -37,3 +39,28 @@ async def test_rollback_after_a_savepoint_leaves_nothing(
     assert await _count(sessions, ProcessedEvent) == 0
     assert await _count(sessions, Workspace) == 0
     assert await _count(sessions, Candidate) == 0
+
+
+async def test_a_request_cancelled_mid_transaction_leaves_the_store_writable(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A server stopping (or a timeout) cancels work in the middle of its transaction; the
+    next request must still be able to write."""
+
+    async def busy() -> None:
+        while True:
+            async with sessions.begin() as session:
+                await session.scalar(select(func.count()).select_from(Candidate))
+                await session.scalar(select(func.count()).select_from(ProcessedEvent))
+
+    for delay in (0.001, 0.003, 0.01, 0.03):
+        task = asyncio.create_task(busy())
+        await asyncio.sleep(delay)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        async with sessions.begin() as session:
+            # Without a lock left behind this is immediate; SQLite would give up after 10 s.
+            assert await asyncio.wait_for(
+                queries.claim_event(session, f"after {delay}", NOW), timeout=5
+            )
