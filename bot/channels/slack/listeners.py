@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -51,6 +52,8 @@ EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigge
 CHECKLIST_BUDGET = 2.0
 # Languages of users seen lately, to refuse in their language without asking the database.
 KNOWN_LANGUAGES = 10_000
+# Events about the app's removal: they name a workspace, never a user.
+UNINSTALL_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
 
 
 class _Part(BaseModel):
@@ -164,8 +167,10 @@ class SlackListeners:
         # The server's HTTP session for answers at response_url, once it runs; None means one
         # session per call. Web API calls have a session (and connection limit) of their own.
         self.session: aiohttp.ClientSession | None = None
-        # The Web API client for work taken over from the inbox (set by `register`).
+        # The Web API client for work taken over from the inbox (set by `register`), and in
+        # OAuth mode where each workspace's token comes from (None: the client's own token).
         self.client: AsyncWebClient | None = None
+        self.tokens: Callable[[str], Awaitable[str | None]] | None = None
         self.languages: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def register(self, app: AsyncApp) -> None:
@@ -189,6 +194,9 @@ class SlackListeners:
         (missing, not a string, a NUL, too long) is refused before anything reaches the engine."""
         team, user = ids(body)
         if is_platform_id(team) and is_platform_id(user):
+            return await next()
+        # The app's removal names a workspace but no user (bot.channels.slack.uninstall).
+        if _dict(body.get("event")).get("type") in UNINSTALL_EVENTS and is_platform_id(team):
             return await next()
         log.warning("refused a Slack request without a usable team or user id")
         text = self.coach.t(self.settings.coach_language, "bad_identity")
@@ -214,6 +222,24 @@ class SlackListeners:
     def refusal(self, refusal: Refusal, team: str, user: str) -> str:
         """ "Very busy" or "database down": nothing was stored, so nothing else will follow."""
         return self.coach.t(self.known_language(team, user), refusal.value)
+
+    async def client_for(self, team: str) -> AsyncWebClient | None:
+        """A Web API client for work taken over from the inbox; None if the app is gone."""
+        assert self.client is not None
+        if self.tokens is None:
+            return self.client
+        token = await self.tokens(team)
+        if token is None:
+            log.warning("inbox: the app is no longer installed in a workspace; work dropped")
+            return None
+        client = AsyncWebClient(
+            token=token,
+            base_url=self.client.base_url,
+            timeout=self.client.timeout,
+            session=self.client.session,
+            retry_handlers=self.client.retry_handlers,
+        )
+        return client
 
     async def accept(
         self,
@@ -341,11 +367,14 @@ class SlackListeners:
                 await ack(text=self.refusal(ticket, team, user), response_type="ephemeral")
             return
         await ack()
-        await ticket.run()
+        async with ticket.working():
+            await self.run_command(client, job)
 
     async def _command_job(self, payload: dict[str, Any], recovered: bool) -> None:
-        assert self.client is not None
-        await self.run_command(self.client, jobs.CommandJob.model_validate(payload))
+        job = jobs.CommandJob.model_validate(payload)
+        client = await self.client_for(job.team)
+        if client is not None:
+            await self.run_command(client, job)
 
     async def run_command(self, client: AsyncWebClient, job: jobs.CommandJob) -> None:
         team, user, text = job.team, job.user, job.text
@@ -540,13 +569,15 @@ class SlackListeners:
 
     async def _checklist_job(self, payload: dict[str, Any], recovered: bool) -> None:
         """A submission whose process died: save it (once), then answer by message."""
-        assert self.client is not None
         job = jobs.ChecklistJob.model_validate(payload)
-        who, reply = await self.save_checklist(self.client, job)
+        client = await self.client_for(job.team)
+        if client is None:
+            return
+        who, reply = await self.save_checklist(client, job)
         if self.is_repeat([reply], self.language(who)):
             # Saved before the process died, the script perhaps not sent: send it now.
             reply = await self.coach.finish(who, job.candidate)
-        await self.checklist_by_message(self.client, job, who, reply)
+        await self.checklist_by_message(client, job, who, reply)
 
     async def checklist_by_message(
         self, client: AsyncWebClient, job: jobs.ChecklistJob, who: Identity, reply: Reply
@@ -611,12 +642,14 @@ class SlackListeners:
                 text = self.refusal(ticket, team, user)
                 await self.tell(client, user, text, [blocks.section(text)], job.response_url)
             return
-        await ticket.run()
+        async with ticket.working():
+            await self.run_button(client, job.body(), job.action)
 
     async def _button_job(self, payload: dict[str, Any], recovered: bool) -> None:
-        assert self.client is not None
         job = jobs.ButtonJob.model_validate(payload)
-        await self.run_button(self.client, job.body(), job.action)
+        client = await self.client_for(job.team)
+        if client is not None:
+            await self.run_button(client, job.body(), job.action)
 
     async def run_button(
         self, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any]

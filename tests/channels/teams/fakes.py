@@ -260,6 +260,8 @@ class IdentityProvider:
         self.kid = "signing-key-1"
         self.token_requests: list[dict[str, str]] = []
         self.access_tokens: list[str] = []
+        # The tenant in the path of each token request (the authority the bot asked).
+        self.token_tenants: list[str] = []
         # The token endpoint refuses the bot's credentials (a wrong or expired secret).
         self.refuse_tokens = False
         self.port = 0
@@ -291,7 +293,8 @@ class IdentityProvider:
             return web.json_response({"keys": [jwk]})
 
         async def tenant(request: web.Request) -> web.Response:
-            prefix = f"{self.base}/botframework.com"
+            # botframework.com for a multi-tenant bot, the tenant's id for a single-tenant one.
+            prefix = f"{self.base}/{request.match_info['tenant']}"
             return web.json_response(
                 {
                     "issuer": f"{prefix}/v2.0",
@@ -303,6 +306,7 @@ class IdentityProvider:
         async def token(request: web.Request) -> web.Response:
             form = dict(await request.post())
             self.token_requests.append({k: str(v) for k, v in form.items()})
+            self.token_tenants.append(request.match_info["tenant"])
             if self.refuse_tokens:
                 refusal = {"error": "invalid_client", "error_description": "AADSTS7000215"}
                 return web.json_response(refusal, status=401)
@@ -315,8 +319,8 @@ class IdentityProvider:
         app = web.Application()
         app.router.add_get("/v1/.well-known/openidconfiguration", metadata)
         app.router.add_get("/v1/.well-known/keys", keys)
-        app.router.add_get("/botframework.com/v2.0/.well-known/openid-configuration", tenant)
-        app.router.add_post("/botframework.com/oauth2/v2.0/token", token)
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", tenant)
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", token)
         return app
 
     def _run(self) -> None:
