@@ -195,8 +195,8 @@ async def test_retention_loop_runs_again_after_each_interval(
         await _until(lambda: names(sessions), lambda stored: stored[ref] is None)
     finally:
         task.cancel()
-        # Awaited before the store is closed under it: a purge cancelled mid-transaction
-        # must finish its rollback while its connection still exists.
+        # Wait for it to unwind: a loop cancelled mid-purge still holds a connection, and
+        # the engine's disposal at teardown would wait for it for ever.
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

@@ -549,6 +549,13 @@ class SlackListeners:
             who, reply = saving.result()
             language = self.language(who)
             if reply.form is not None and blocks.form_errors(reply.form):
+                if blocks.new_inputs(reply.form, view):
+                    # A risky answer gets a second field for the requirement it is about.
+                    metadata_text = str(view.get("private_metadata") or "")
+                    t = self.texts(language)
+                    modal = blocks.checklist_modal(reply.form, t, metadata_text)
+                    await ack(response_action="update", view=modal)
+                    return
                 await ack(response_action="errors", errors=blocks.form_errors(reply.form))
                 return
             if reply.cards:

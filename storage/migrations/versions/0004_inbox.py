@@ -1,7 +1,7 @@
 """inbox: acknowledged requests not yet done, claimed with a lease
 
 Revision ID: 0004_inbox
-Revises: 0003_greetings
+Revises: 0005_answer_confirmations
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_inbox"
-down_revision: str | None = "0003_greetings"
+down_revision: str | None = "0005_answer_confirmations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
