@@ -220,7 +220,10 @@ async def burst(
     await asyncio.gather(*tasks)
     unacked = sum(not r.acked for r in requests)
     print(f"after the kill: {rows} inbox rows left, {unacked} requests unacknowledged")
-    assert rows and unacked, "the kill came too late to test anything"
+    # Acknowledged work the dead process left undone is what this is about; unacknowledged
+    # requests are usual too, though with two servers the survivor may have taken them all.
+    assert rows, "the kill came too late to test anything"
+    assert unacked or len(targets) > 1, "the kill came too late to test anything"
 
 
 async def rows_of(sessions: async_sessionmaker[AsyncSession], victim: Server) -> int:
