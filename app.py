@@ -113,6 +113,7 @@ def parser() -> argparse.ArgumentParser:
     )
     serve = sub.add_parser("serve", help="HTTP server for Slack and Teams")
     serve.add_argument("--port", type=int, help="port (default: $PORT or 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     remind = sub.add_parser("remind", help="send the weekly reminders that are due, then exit")
     remind.add_argument("--now", action="store_true", help="send every reminder not sent this week")
     sub.add_parser("purge", help="apply the retention policy, then exit")
@@ -148,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "serve":
             from bot.server import serve
 
-            return asyncio.run(serve(settings, port=args.port))
+            return asyncio.run(serve(settings, port=args.port, host=args.host))
         if command == "remind":
             from bot.reminders import run_once
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import ats, ats_admin, commands, confirmation, privacy, reminders, script
 from bot.concreteness import Assessment, assess
+from bot.inbox import Inbox
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.practice_commands import PracticeCommands
 from bot.settings import Settings
@@ -23,14 +22,14 @@ from conversation_guides import GuideBook
 from conversation_guides.schema import Guide, Step
 from storage import greetings, queries
 from storage import practice as practice_store
+from storage.errors import DATABASE_ERRORS, PROBLEMS, describe
 from storage.queries import CandidateSummary
 from storage.tables import CallPreparation, Candidate, Position, Recruiter, Workspace
 
 log = logging.getLogger(__name__)
 
 MAX_ANSWER = 3000
-# What a database that is down or unreachable raises, depending on the driver and the stage.
-DATABASE_ERRORS = (OperationalError, DBAPIError, ConnectionError, TimeoutError, socket.gaierror)
+__all__ = ["DATABASE_ERRORS", "Coach"]
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Clock = Callable[[], datetime]
 
@@ -121,6 +120,12 @@ class Coach:
         # Candidates from an ATS or a CSV file (the intake channel calls it directly, too).
         self.intake = ats.Intake(self)
         self._handlers.update(ats_admin.IntakeAdmin(self).handlers())
+        # Requests acknowledged to a platform and not yet done; channels register their jobs.
+        self.inbox = Inbox(
+            sessions,
+            capacity=settings.coach_inbox_capacity,
+            lease=timedelta(seconds=settings.coach_inbox_lease_seconds),
+        )
 
     # -- the public surface channels call -------------------------------------------------
 
@@ -179,8 +184,8 @@ class Coach:
                 recruiter = await queries.find_recruiter(
                     session, who.platform, who.workspace, who.user
                 )
-        except (OperationalError, DBAPIError, OSError) as error:
-            log.warning("profile lookup failed: %s", type(error).__name__)
+        except DATABASE_ERRORS as error:
+            log.warning("profile lookup failed: %s", describe(error).code)
             return None
         if recruiter is None:
             return None
@@ -192,8 +197,8 @@ class Coach:
             async with self.sessions.begin() as session:
                 ctx = await self._context(session, who)
                 ctx.recruiter.language_checked_at = ctx.now
-        except (OperationalError, DBAPIError, OSError) as error:
-            log.warning("profile not stored: %s", type(error).__name__)
+        except DATABASE_ERRORS as error:
+            log.warning("profile not stored: %s", describe(error).code)
 
     async def answer_step(
         self,
@@ -358,7 +363,7 @@ class Coach:
                 queries.set_conversation_reference(ctx.recruiter, reference)
         except DATABASE_ERRORS as error:
             # Not fatal for the conversation at hand: the next message stores it again.
-            log.error("could not store conversation reference: %s", type(error).__name__)
+            log.error("could not store conversation reference: %s", describe(error).code)
 
     async def claim_greeting(self, who: Identity, conversation: str | None = None) -> bool:
         """True once per user (or per shared `conversation`): the caller then sends the welcome.
@@ -922,8 +927,10 @@ class Coach:
         return text
 
     def _database_down(self, who: Identity, error: BaseException) -> Reply:
-        # The exception text may quote SQL parameters, i.e. candidate data: log only its type.
-        log.error("database unavailable: %s", type(error).__name__)
+        # The exception text may quote SQL parameters, i.e. candidate data: log only its code.
+        problem = PROBLEMS.explain(error)
+        PROBLEMS.record(problem)
+        log.error("database %s: %s", problem.kind, problem.code)
         language = who.language or self.settings.coach_language
         return Reply.shareable(self.t(language, "database_down"))
 

@@ -511,7 +511,7 @@ async def run_once(
 ) -> int:
     """`python app.py remind [--now]`: send what is due, then exit (0, or 1: database down)."""
     from app import build_coach, build_slack_installations
-    from bot.coach import DATABASE_ERRORS
+    from storage.errors import DATABASE_ERRORS, describe
 
     engine = None
     active: Mapping[str, Notifier] = {}
@@ -525,7 +525,7 @@ async def run_once(
             active = notifiers
         await run_batch(coach, active, everyone=everyone)
     except DATABASE_ERRORS as error:
-        log.error("reminders: database unavailable: %s", type(error).__name__)
+        log.error("reminders: database unavailable: %s", describe(error).code)
         return 1
     finally:
         if notifiers is None:

@@ -15,16 +15,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from storage import inbox as inbox_store
 from storage import intake as intake_store
 from storage import privacy as store
+from storage.errors import DATABASE_ERRORS, describe
 
 log = logging.getLogger(__name__)
 
 DAY = 24 * 60 * 60.0
+# Inbox rows are done in seconds; one still there after a day was given up on, and its
+# payload (a candidate's name, checklist answers) must not stay.
+INBOX_MAX_AGE = timedelta(days=1)
 # Short transactions: a large first purge does not hold locks for long.
 BATCH = 500
 # The audit action for data erased because the workspace removed the app.
@@ -65,8 +69,12 @@ async def purge(
         if len(batch) < BATCH:
             break
     done += await erase_uninstalled(sessions, settings, now)
+    async with sessions.begin() as session:
+        dropped = await inbox_store.delete_older_than(session, now - INBOX_MAX_AGE)
+    if dropped:
+        log.warning("retention: deleted %d inbox rows nobody finished", dropped)
     scrubbed = False
-    if done or expired:
+    if done or expired or dropped:
         await store.scrub(sessions.kw["bind"])
         scrubbed = sessions.kw["bind"].dialect.name == "sqlite"
     log.info("retention: anonymised %d candidates", len(done))
@@ -127,8 +135,8 @@ async def purge_command(settings: Settings) -> int:
     engine, sessions = await open_database(settings.database_url)
     try:
         result = await purge(sessions, settings, datetime.now(UTC))
-    except (DBAPIError, OSError) as error:
-        log.error("retention: database unavailable: %s", type(error).__name__)
+    except DATABASE_ERRORS as error:
+        log.error("retention: database unavailable: %s", describe(error).code)
         return 1
     finally:
         await engine.dispose()

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
 from aiohttp import web
 
-from bot import ats_notices, pages, reminders, retention
+from bot import ats_notices, inbox, pages, reminders, retention
+from bot.bodies import MAX_BODY, limit_bodies
 from bot.coach import Coach
 from bot.settings import Settings
+from storage import health
 
 log = logging.getLogger(__name__)
 
-# Slack and Teams payloads are small; anything this large is not from them.
-MAX_BODY = 1024 * 1024
+
+COACH: web.AppKey[Coach] = web.AppKey("coach", Coach)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    """200 only when the database answers and can take writes; 503 says what is wrong."""
+    found = await health.check(request.app[COACH].sessions.kw["bind"])
+    if found.status == "ok":
+        return web.json_response({"status": "ok", "database": "ok"})
+    # The driver's code, never its message (which may quote candidate data).
+    log.warning("healthz: database %s (%s)", found.status, found.code)
+    body = {"status": "unavailable", "database": found.status, "code": found.code}
+    return web.json_response(body, status=503)
 
 
 def build_app(settings: Settings, coach: Coach, installations: Any = None) -> web.Application:
@@ -27,7 +37,10 @@ def build_app(settings: Settings, coach: Coach, installations: Any = None) -> we
 
     `installations`: the Slack installations in OAuth mode (app.build_slack_installations).
     """
-    app = web.Application(client_max_size=MAX_BODY)
+    # Every route, present and future, has its body measured before anything parses it.
+    texts = functools.partial(coach.t, settings.coach_language)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[limit_bodies(texts)])
+    app[COACH] = coach
     app.router.add_get("/healthz", healthz)
     # The install landing page and what is stored about whom, from the settings in force.
     pages.mount(app, settings, coach.guides)
@@ -50,7 +63,7 @@ def build_app(settings: Settings, coach: Coach, installations: Any = None) -> we
     return app
 
 
-async def serve(settings: Settings, port: int | None = None) -> int:
+async def serve(settings: Settings, port: int | None = None, host: str = "0.0.0.0") -> int:
     from app import build_coach, build_slack_installations
 
     coach, engine = await build_coach(settings)
@@ -61,9 +74,11 @@ async def serve(settings: Settings, port: int | None = None) -> int:
     app.cleanup_ctx.append(reminders.background(coach, slack_tokens=tokens))
     # Recruiters hear about new candidates from the ATS, batched, at most once an hour.
     app.cleanup_ctx.append(ats_notices.background(coach, slack_tokens=tokens))
+    # Requests a process that died had acknowledged are finished here (and ours kept leased).
+    app.cleanup_ctx.append(inbox.background(coach.inbox))
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, host="0.0.0.0", port=port or settings.port)
+    site = web.TCPSite(runner, host=host, port=port or settings.port)
     await site.start()
     log.info("listening on port %s", port or settings.port)
     socket_mode = None

@@ -76,6 +76,16 @@ class Settings(BaseSettings):
     def public_url(self) -> str:
         return self.coach_public_url
 
+    # The durable inbox: requests one server process carries at once before it answers
+    # "very busy" (load shedding), and how long a claim lasts without renewal before another
+    # process takes the request over (a process that died).
+    coach_inbox_capacity: int = Field(
+        100, ge=1, le=100_000, validation_alias="COACH_INBOX_CAPACITY"
+    )
+    coach_inbox_lease_seconds: float = Field(
+        30, gt=0, le=3600, validation_alias="COACH_INBOX_LEASE_SECONDS"
+    )
+
     # OAuth install for many workspaces (DESIGN.md, Environment).
     slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")

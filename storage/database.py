@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.errors import note_driver_error
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///feedback_coach.sqlite3"
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same for every process migrating one database.
@@ -35,6 +37,10 @@ def normalise_url(url: str) -> str:
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy's documented recipe (SQLite dialect, "Enabling Non-Legacy SQLite
+    # Transactional Modes"): the driver emits no BEGIN of its own (it would skip the one a
+    # SAVEPOINT needs, so RELEASE committed on its own); `_on_sqlite_begin` emits it instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # Deleted personal data must not linger in free pages of the file.
@@ -42,6 +48,16 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    # The recipe's plain (deferred) BEGIN. Within a process transactions already queue for
+    # the one pooled connection (see `create_engine`). BEGIN IMMEDIATE was tried: a task
+    # cancelled while it waited for the lock left the lock held for the rest of the process.
+    # VACUUM and other statements run with AUTOCOMMIT get no BEGIN at all.
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    connection.exec_driver_sql("BEGIN")
 
 
 def quiet_driver_loggers() -> None:
@@ -59,11 +75,22 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:":
+            # SQLite has one writer, and every transaction here takes its lock at BEGIN. One
+            # connection per process makes requests queue in the pool, first come first
+            # served, instead of in SQLite's busy handler, which sleeps in steps of up to
+            # 100 ms and lets late-comers overtake: with 20 concurrent checklist writers that
+            # alone pushed submissions past Slack's 3 s (benchmarks/checklist_submit.py).
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "handle_error", note_driver_error)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

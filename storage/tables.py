@@ -459,3 +459,25 @@ class IntakeNotice(Base):
         ForeignKey("recruiters.id", ondelete="CASCADE"), primary_key=True
     )
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InboxItem(Base):
+    """A request acknowledged to a platform and not yet done: the durable inbox.
+
+    Written in the acknowledgement path, claimed with a lease by the process that runs it,
+    and deleted once the user has their answer. A row whose claim went stale (its process
+    died) is taken over by another process. `payload` is the typed request and may quote
+    candidate data: rows live for seconds, and the retention policy deletes any left over.
+    """
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The platform's delivery key: a redelivered request does not make a second row.
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    claimed_by: Mapped[str] = mapped_column(String(128))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -67,15 +67,38 @@ def _build(
         user_facing_authorize_error_message=coach.t(settings.coach_language, "slack_not_installed"),
     )
     uninstall.register(app, installations, coach, settings)
-    return app, register(app, coach, settings, timeout)
+    listeners = register(app, coach, settings, timeout)
+    # Work taken over from the inbox has no Slack request to authorise it: it asks for the
+    # workspace's token as reminders do.
+    listeners.tokens = installations.bot_token
+    return app, listeners
+
+
+# Connections per pool. Answers at response_url are small and must not queue behind heavy
+# Web API calls (a slow views.open, a file upload): each kind has a pool of its own.
+ANSWER_CONNECTIONS = 50
+API_CONNECTIONS = 50
+# Slack drops a response_url answer it has not received after a few seconds of trying and
+# a trigger_id lives 3 s; no answer is worth waiting for longer than this.
+ANSWER_TIMEOUT = 5.0
 
 
 def share_session(
-    bolt: AsyncApp, listeners: SlackListeners, session: aiohttp.ClientSession | None
+    bolt: AsyncApp,
+    listeners: SlackListeners,
+    api: aiohttp.ClientSession | None,
+    answers: aiohttp.ClientSession | None = None,
 ) -> None:
-    """One connection pool for every Web API and response_url call (else one per call)."""
-    bolt.client.session = session
-    listeners.session = session
+    """Connection pools for Web API calls and for response_url answers (else one per call)."""
+    bolt.client.session = api
+    listeners.session = answers if answers is not None else api
+
+
+def _session(limit: int, timeout: float) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit),
+        timeout=aiohttp.ClientTimeout(total=timeout),
+    )
 
 
 def mount_slack(
@@ -122,14 +145,18 @@ def mount_slack(
 
     async def open_session(_: web.Application) -> None:
         share_session(
-            bolt, listeners, aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+            bolt,
+            listeners,
+            _session(API_CONNECTIONS, timeout),
+            _session(ANSWER_CONNECTIONS, min(timeout, ANSWER_TIMEOUT)),
         )
 
     async def close_session(_: web.Application) -> None:
-        session = bolt.client.session
+        sessions = {bolt.client.session, listeners.session}
         share_session(bolt, listeners, None)
-        if session is not None:
-            await session.close()
+        for session in sessions:
+            if session is not None:
+                await session.close()
 
     app.on_startup.append(open_session)
     app.on_cleanup.append(close_session)

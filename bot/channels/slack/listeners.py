@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import commands
-from bot.channels.slack import blocks
+from bot.channels.slack import blocks, jobs
 from bot.channels.slack.events import SharedConversations
 from bot.channels.slack.notify import (
     API_FAILURES,
@@ -28,6 +33,7 @@ from bot.channels.slack.notify import (
 )
 from bot.channels.slack.practice import PracticeListeners
 from bot.coach import Coach, ProfileSource
+from bot.inbox import DUPLICATE, Refusal, Ticket
 from bot.messages import Attachment, Identity, Inbound, Reply, is_platform_id
 from bot.notify import DeliveryError, Recipient
 from bot.settings import Settings
@@ -43,6 +49,11 @@ NORWEGIAN = frozenset({"nb", "no", "nn"})
 # Uploading adds one failure of its own: the upload_url answering anything but 200.
 FILE_FAILURES = (*API_FAILURES, SlackRequestError)
 EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged"})
+# Slack waits 3 s for a view_submission's acknowledgement; the checklist is saved inside this
+# and otherwise acknowledged as "still saving" while its inbox job finishes the work.
+CHECKLIST_BUDGET = 2.0
+# Languages of users seen lately, to refuse in their language without asking the database.
+KNOWN_LANGUAGES = 10_000
 # Events about the app's removal: they name a workspace, never a user.
 UNINSTALL_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
 
@@ -155,11 +166,22 @@ class SlackListeners:
         self.coach = coach
         self.settings = settings
         self.timeout = timeout
-        # The server's shared HTTP session, once it runs; None means one session per call.
+        # The server's HTTP session for answers at response_url, once it runs; None means one
+        # session per call. Web API calls have a session (and connection limit) of their own.
         self.session: aiohttp.ClientSession | None = None
         self.practice = PracticeListeners(self)
+        # The Web API client for work taken over from the inbox (set by `register`), and in
+        # OAuth mode where each workspace's token comes from (None: the client's own token).
+        self.client: AsyncWebClient | None = None
+        self.tokens: Callable[[str], Awaitable[str | None]] | None = None
+        self.languages: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def register(self, app: AsyncApp) -> None:
+        self.client = app.client
+        inbox = self.coach.inbox
+        inbox.register(jobs.COMMAND, self._command_job)
+        inbox.register(jobs.BUTTON, self._button_job)
+        inbox.register(jobs.CHECKLIST, self._checklist_job)
         app.middleware(self.check_ids)
         app.command(COMMAND)(self.on_command)
         app.action({"type": "block_actions", "action_id": blocks.ADD_BUTTON})(self.on_add_button)
@@ -195,7 +217,52 @@ class SlackListeners:
     # -- small helpers ------------------------------------------------------------------
 
     def language(self, who: Identity) -> str:
+        if who.language:
+            self._remember_language(who.workspace, who.user, who.language)
         return who.language or self.settings.coach_language
+
+    def _remember_language(self, team: str, user: str, language: str) -> None:
+        self.languages[(team, user)] = language
+        self.languages.move_to_end((team, user))
+        while len(self.languages) > KNOWN_LANGUAGES:
+            self.languages.popitem(last=False)
+
+    def known_language(self, team: str, user: str) -> str:
+        """Their language as last seen, with no database call (for answers under load)."""
+        return self.languages.get((team, user)) or self.settings.coach_language
+
+    def refusal(self, refusal: Refusal, team: str, user: str) -> str:
+        """ "Very busy" or "database down": nothing was stored, so nothing else will follow."""
+        return self.coach.t(self.known_language(team, user), refusal.value)
+
+    async def client_for(self, team: str) -> AsyncWebClient | None:
+        """A Web API client for work taken over from the inbox; None if the app is gone."""
+        assert self.client is not None
+        if self.tokens is None:
+            return self.client
+        token = await self.tokens(team)
+        if token is None:
+            log.warning("inbox: the app is no longer installed in a workspace; work dropped")
+            return None
+        client = AsyncWebClient(
+            token=token,
+            base_url=self.client.base_url,
+            timeout=self.client.timeout,
+            session=self.client.session,
+            retry_handlers=self.client.retry_handlers,
+        )
+        return client
+
+    async def accept(
+        self,
+        kind: str,
+        key: str | None,
+        job: jobs.CommandJob | jobs.ButtonJob | jobs.ChecklistJob,
+    ) -> Ticket | Refusal:
+        """Write the request to the inbox before it is acknowledged."""
+        # No trigger id (never from Slack itself): a key of its own, so it is still kept.
+        key = key or delivery_key("inbox", kind, uuid.uuid4().hex)
+        return await self.coach.inbox.accept(kind, key, job.model_dump(mode="json"))
 
     def texts(self, language: str) -> blocks.Texts:
         return functools.partial(self.coach.t, language)
@@ -309,12 +376,37 @@ class SlackListeners:
     # -- /feedback-call ---------------------------------------------------------------------
 
     async def on_command(self, ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
-        # Empty acknowledgement at once; the answer follows through the response_url.
-        await ack()
+        """Stored in the inbox, then an empty acknowledgement; the answer follows at
+        response_url. Refused at once, in the acknowledgement, when busy or the store is down."""
         team, user = ids(command)
-        text = _text(command.get("text"))
-        response_url = _text(command.get("response_url")) or None
-        trigger_id = _text(command.get("trigger_id")) or None
+        job = jobs.CommandJob(
+            team=team,
+            user=user,
+            text=_text(command.get("text")),
+            response_url=_text(command.get("response_url")) or None,
+            trigger_id=_text(command.get("trigger_id")) or None,
+        )
+        key = delivery_key("inbox", "command", team, job.trigger_id) if job.trigger_id else None
+        ticket = await self.accept(jobs.COMMAND, key, job)
+        if isinstance(ticket, Refusal):
+            if ticket is DUPLICATE:
+                await ack()  # the same delivery is stored already; its answer will come
+            else:
+                await ack(text=self.refusal(ticket, team, user), response_type="ephemeral")
+            return
+        await ack()
+        async with ticket.working():
+            await self.run_command(client, job)
+
+    async def _command_job(self, payload: dict[str, Any], recovered: bool) -> None:
+        job = jobs.CommandJob.model_validate(payload)
+        client = await self.client_for(job.team)
+        if client is not None:
+            await self.run_command(client, job)
+
+    async def run_command(self, client: AsyncWebClient, job: jobs.CommandJob) -> None:
+        team, user, text = job.team, job.user, job.text
+        response_url, trigger_id = job.response_url, job.trigger_id
         parsed = commands.parse(text)
         if isinstance(parsed, commands.Start):
             await self.open_checklist(
@@ -435,49 +527,126 @@ class SlackListeners:
     async def on_checklist(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        """view_submission: inline errors keep the modal open; a script closes it and is DM'd."""
+        """view_submission: stored in the inbox, then saved within Slack's 3 s where possible.
+
+        Inline errors keep the modal open; an accepted checklist closes it and the script is
+        DM'd. When saving takes longer than the budget, the modal says the answers are being
+        saved and the script (or what needs work) follows as a message: a saved submission
+        never looks failed. A process that dies in between leaves the inbox row to another.
+        """
+        started = time.monotonic()
         team, user = ids(body)
         metadata = blocks.decode_metadata(view.get("private_metadata"))
-        candidate = metadata.get("candidate", "")
-        values = _dict(_dict(view.get("state")).get("values"))
-        answers = blocks.state_values(values)
-        # The checkbox is only in an external candidate's checklist; absent means "not asked".
-        strongest = blocks.checked(values, blocks.STRONGEST) if blocks.STRONGEST in values else None
-        # No users.info here: the answer (errors or not) must go back within 3 s.
-        who = await self.identify(client, team, user, look_up=False)
-        language = self.language(who)
         delivery = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}"
-        reply = await self.coach.submit_checklist(
-            who,
-            candidate,
-            answers,
-            idempotency_key=delivery_key("view", team, user, delivery),
-            strongest=strongest,
+        values = _dict(view.get("state")).get("values")
+        # The checkbox is only in an external candidate's checklist; absent means "not asked".
+        strongest = (
+            blocks.checked(_dict(values), blocks.STRONGEST)
+            if blocks.STRONGEST in _dict(values)
+            else None
         )
-        if reply.form is not None and blocks.form_errors(reply.form):
-            if blocks.new_inputs(reply.form, view):
-                # A risky answer gets a second field for the requirement it is about.
-                metadata_text = str(view.get("private_metadata") or "")
-                modal = blocks.checklist_modal(reply.form, self.texts(language), metadata_text)
-                await ack(response_action="update", view=modal)
-                return
-            await ack(response_action="errors", errors=blocks.form_errors(reply.form))
-            return
-        if reply.cards:
-            await ack()
-            await self.send_script(client, user, reply, language, candidate, metadata)
-            return
-        if self.is_repeat([reply], language):
-            await ack()
-            return
-        # Not found, or the store is down: say so in the modal, which keeps what they typed.
+        job = jobs.ChecklistJob(
+            team=team,
+            user=user,
+            candidate=metadata.get("candidate", ""),
+            answers=blocks.state_values(values),
+            strongest=strongest,
+            delivery=delivery_key("view", team, user, delivery),
+            response_url=metadata.get("response_url"),
+        )
         first = blocks.first_input_block(view)
+        ticket = await self.accept(jobs.CHECKLIST, delivery_key("inbox", job.delivery), job)
+        if isinstance(ticket, Refusal):
+            if ticket is DUPLICATE:
+                await ack()
+            else:
+                language = self.known_language(team, user)
+                await self.ack_problem(ack, first, language, self.refusal(ticket, team, user))
+            return
+        async with ticket.working():
+            saving = asyncio.ensure_future(self.save_checklist(client, job))
+            left = CHECKLIST_BUDGET - (time.monotonic() - started)
+            done, _ = await asyncio.wait({saving}, timeout=max(0.0, left))
+            if not done:
+                language = self.known_language(team, user)
+                t = self.texts(language)
+                await ack(
+                    response_action="update", view=blocks.message_modal(t, t("on_it_checklist"))
+                )
+                who, reply = await saving
+                await self.checklist_by_message(client, job, who, reply)
+                return
+            who, reply = saving.result()
+            language = self.language(who)
+            if reply.form is not None and blocks.form_errors(reply.form):
+                if blocks.new_inputs(reply.form, view):
+                    # A risky answer gets a second field for the requirement it is about.
+                    metadata_text = str(view.get("private_metadata") or "")
+                    t = self.texts(language)
+                    modal = blocks.checklist_modal(reply.form, t, metadata_text)
+                    await ack(response_action="update", view=modal)
+                    return
+                await ack(response_action="errors", errors=blocks.form_errors(reply.form))
+                return
+            if reply.cards:
+                await ack()
+                await self.send_script(client, user, reply, language, job.candidate, metadata)
+                return
+            if self.is_repeat([reply], language):
+                await ack()
+                return
+            # Not found, or the store is down: say so in the modal, which keeps what they typed.
+            await self.ack_problem(ack, first, language, reply.text)
+
+    async def ack_problem(self, ack: Any, first: str | None, language: str, text: str) -> None:
         if first:
-            await ack(response_action="errors", errors={first: reply.text})
+            await ack(response_action="errors", errors={first: text})
         else:
             await ack(
-                response_action="update",
-                view=blocks.message_modal(self.texts(language), reply.text),
+                response_action="update", view=blocks.message_modal(self.texts(language), text)
+            )
+
+    async def save_checklist(
+        self, client: AsyncWebClient, job: jobs.ChecklistJob
+    ) -> tuple[Identity, Reply]:
+        # No users.info here: the answer (errors or not) must go back within 3 s.
+        who = await self.identify(client, job.team, job.user, look_up=False)
+        reply = await self.coach.submit_checklist(
+            who,
+            job.candidate,
+            job.answers,
+            idempotency_key=job.delivery,
+            strongest=job.strongest,
+        )
+        return who, reply
+
+    async def _checklist_job(self, payload: dict[str, Any], recovered: bool) -> None:
+        """A submission whose process died: save it (once), then answer by message."""
+        job = jobs.ChecklistJob.model_validate(payload)
+        client = await self.client_for(job.team)
+        if client is None:
+            return
+        who, reply = await self.save_checklist(client, job)
+        if self.is_repeat([reply], self.language(who)):
+            # Saved before the process died, the script perhaps not sent: send it now.
+            reply = await self.coach.finish(who, job.candidate)
+        await self.checklist_by_message(client, job, who, reply)
+
+    async def checklist_by_message(
+        self, client: AsyncWebClient, job: jobs.ChecklistJob, who: Identity, reply: Reply
+    ) -> None:
+        """The outcome of a submission whose modal is already closed."""
+        language = self.language(who)
+        if reply.cards:
+            metadata = {"response_url": job.response_url} if job.response_url else {}
+            await self.send_script(client, job.user, reply, language, job.candidate, metadata)
+        elif reply.form is not None:
+            t = self.texts(language)
+            body = blocks.checklist_message(reply.form, t, language, reply.text)
+            await self.tell(client, job.user, reply.text, body, job.response_url)
+        elif not self.is_repeat([reply], language):
+            await self.tell(
+                client, job.user, reply.text, [blocks.section(reply.text)], job.response_url
             )
 
     async def send_script(
@@ -504,7 +673,40 @@ class SlackListeners:
         self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         """Every command button: its value is grammar words, run once per delivery."""
+        team, user = ids(body)
+        job = jobs.ButtonJob(
+            team=team,
+            user=user,
+            command=_text(action.get("value")),
+            action={k: action.get(k) for k in ("action_id", "block_id", "action_ts", "value")},
+            trigger_id=_text(body.get("trigger_id")) or None,
+            response_url=_text(body.get("response_url")) or None,
+            container=_dict(body.get("container")),
+            message=body.get("message") if isinstance(body.get("message"), dict) else None,
+            channel=body.get("channel") if isinstance(body.get("channel"), dict) else None,
+        )
+        delivery = action.get("action_ts") or body.get("trigger_id")
+        key = delivery_key("inbox", "action", team, user, delivery) if delivery else None
+        ticket = await self.accept(jobs.BUTTON, key, job)
         await ack()
+        if isinstance(ticket, Refusal):
+            if ticket is not DUPLICATE:
+                # A button's acknowledgement shows nothing: say it beside the button.
+                text = self.refusal(ticket, team, user)
+                await self.tell(client, user, text, [blocks.section(text)], job.response_url)
+            return
+        async with ticket.working():
+            await self.run_button(client, job.body(), job.action)
+
+    async def _button_job(self, payload: dict[str, Any], recovered: bool) -> None:
+        job = jobs.ButtonJob.model_validate(payload)
+        client = await self.client_for(job.team)
+        if client is not None:
+            await self.run_button(client, job.body(), job.action)
+
+    async def run_button(
+        self, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
         command = _text(action.get("value"))
         team, user = ids(body)
         hint = blocks.language_of_action(
@@ -547,6 +749,11 @@ class SlackListeners:
         container = _dict(body.get("container"))
         message = body.get("message") if isinstance(body.get("message"), dict) else None
         response_url = _text(body.get("response_url")) or None
+        if self.is_database_down(replies[0], self.language(who)):
+            # Nothing was recorded: the buttons stay where they are, and the reason comes
+            # beside them, so the recruiter can press again once the store is back.
+            await self.tell(client, who.user, text, [blocks.section(text)], response_url)
+            return
         if container.get("type") == "view":
             await self.publish_home(client, who, banner=text)
             return

@@ -38,7 +38,9 @@ T = TypeVar("T")
 ATTEMPTS = 3
 # A connector asking us to wait longer than this is effectively down: report, don't hang.
 MAX_RETRY_AFTER = 30.0
-CONNECTOR_TIMEOUT = 15
+# The Bot Framework gives the bot 15 s to answer an incoming activity; one call to the
+# connector inside a turn must leave room for the rest of the turn (and one retry).
+CONNECTOR_TIMEOUT = 5
 BACKOFF = 0.5
 
 

@@ -60,6 +60,10 @@ class FakeSlack:
         self.changed = asyncio.Condition()
         self.runner: web.AppRunner | None = None
         self.port = 0
+        # Seconds each response_url answer takes to be taken (a slow Slack).
+        self.respond_delay = 0.0
+        # Every response_url answer with the key of the URL it came to.
+        self.answered: list[tuple[str, dict[str, Any]]] = []
 
     async def start(self) -> None:
         app = web.Application()
@@ -185,7 +189,11 @@ class FakeSlack:
         return web.Response(text="OK - 17")
 
     async def respond(self, request: web.Request) -> web.Response:
-        await self._record(response=await request.json())
+        if self.respond_delay:
+            await asyncio.sleep(self.respond_delay)
+        body = await request.json()
+        self.answered.append((request.match_info["key"], body))
+        await self._record(response=body)
         return web.Response(text="ok")
 
 

@@ -1,0 +1,84 @@
+"""Rows a process left behind (it died after the acknowledgement) are finished by another."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.slack import jobs
+from bot.coach import Coach
+from bot.inbox import DUPLICATE, Inbox, Ticket
+from bot.retention import purge
+from bot.settings import Settings
+from conversation_guides import GuideBook
+from storage.tables import Candidate, InboxItem
+from tests.channels.slack.conftest import TEAM, USER, FakeSlack, running_bot, slack_settings
+from tests.channels.slack.test_slack_modal import CONCRETE
+from tests.conftest import Clock
+
+LEASE = 0.3
+
+
+async def count(sessions: async_sessionmaker[AsyncSession], model: type) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_dead_process_leaves_work_another_finishes(
+    sessions: async_sessionmaker[AsyncSession],
+    guides: GuideBook,
+    clock: Clock,
+    fake_slack: FakeSlack,
+    database_url: str,
+) -> None:
+    settings = slack_settings(database_url, fake_slack.url, COACH_INBOX_LEASE_SECONDS=str(LEASE))
+    coach = Coach(sessions, guides, settings, clock=clock)
+    async with running_bot(coach, settings, fake_slack) as bot:
+        candidate = await bot.add("Kari Nordmann")
+        # Another process acknowledged these, wrote them down, and died before doing them.
+        dead = Inbox(sessions, lease=timedelta(seconds=LEASE))
+        add = jobs.CommandJob(
+            team=TEAM, user=USER, text="add Ola Nordmann | Nurse",
+            response_url=fake_slack.response_url("dead-add"), trigger_id="trigger-dead-1",
+        )  # fmt: skip
+        checklist = jobs.ChecklistJob(
+            team=TEAM, user=USER, candidate=candidate, answers=CONCRETE,
+            delivery="slack:view:dead", response_url=fake_slack.response_url("dead-view"),
+        )  # fmt: skip
+        for kind, key, job in (
+            (jobs.COMMAND, "inbox:dead-add", add),
+            (jobs.CHECKLIST, "inbox:dead-view", checklist),
+        ):
+            ticket = await dead.accept(kind, key, job.model_dump(mode="json"))
+            assert isinstance(ticket, Ticket)
+            # The same delivery again, while the row is there: not a second row.
+            assert await dead.accept(kind, key, job.model_dump(mode="json")) is DUPLICATE
+        before = len(fake_slack.responses)
+        # Within the lease nobody takes it over: its process may still be working on it.
+        assert await coach.inbox.recover() == 0
+        await asyncio.sleep(LEASE + 0.1)
+        assert await coach.inbox.recover() == 2
+        await coach.inbox.drain()
+        answers = [r["text"] for r in (await fake_slack.wait_responses(before + 1))[before:]]
+        script = await fake_slack.wait_for("chat.postMessage")
+    assert any(text.startswith("Added Ola Nordmann") for text in answers)
+    assert "Your call script for Kari Nordmann" in script[-1].params["text"]
+    assert await count(sessions, Candidate) == 2
+    assert await count(sessions, InboxItem) == 0
+
+
+async def test_rows_nobody_finished_are_purged_with_the_personal_data(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+) -> None:
+    job = jobs.CommandJob(team=TEAM, user=USER, text="add Kari Nordmann | Nurse")
+    old = Inbox(sessions, clock=lambda: clock.now - timedelta(days=2))
+    fresh = Inbox(sessions, clock=clock)
+    assert isinstance(await old.accept(jobs.COMMAND, "k-old", job.model_dump()), Ticket)
+    assert isinstance(await fresh.accept(jobs.COMMAND, "k-new", job.model_dump()), Ticket)
+    await purge(sessions, settings, clock.now)
+    async with sessions() as session:
+        keys = (await session.scalars(select(InboxItem.key))).all()
+    assert keys == ["k-new"]
