@@ -548,7 +548,7 @@ class Rehearsal:
     def debrief(self, setup: PracticeSetup, state: PracticeState, stopped: bool = False) -> Debrief:
         guide = self.guide
         flags = list(state.flags)
-        missing = [key for key in MUST_SAY if key not in state.said]
+        missing = [key for key in MUST_SAY if key in setup.must_say and key not in state.said]
         if state.turn and missing:
             flags.append(Mark(check="must_say", quote=state.last or "…"))
         good = [m for m in state.good if m.check not in {f.check for f in flags}]
@@ -598,7 +598,7 @@ class Rehearsal:
             "position": setup.position,
             "months": setup.pool_months,
             "missing": " ".join(setup.must_say[key] for key in missing),
-            **setup.must_say,
+            **{key: setup.must_say.get(key, "") for key in MUST_SAY},
         }
 
     def _text(self, setup: PracticeSetup, debrief: Debrief, stopped: bool) -> str:

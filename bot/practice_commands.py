@@ -109,7 +109,7 @@ class PracticeCommands:
             candidate_ref=candidate.public_id,
             position=candidate.position.title,
             points={step.key: saved[step.key] for step in steps if saved.get(step.key)},
-            must_say=guide.must_say.model_dump(),
+            must_say=self.coach.guides.script(language).must_say(candidate.internal),
             pool_months=self.coach.settings.coach_talent_pool_months,
             scenario=scenario,  # type: ignore[arg-type]
             seed=seed,

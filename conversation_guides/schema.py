@@ -172,6 +172,20 @@ class ScriptGuide(_Strict):
                 raise ValueError(f"{path}: unknown placeholder {{{sorted(extra)[0]}}}")
         return self
 
+    def must_say(self, internal: bool) -> dict[str, str]:
+        """The lines every call must carry, keyed as the practice checks them."""
+        if internal:
+            # An employee is not told to look elsewhere: only this position, and apply again.
+            return {
+                "this_position": self.this_position_internal,
+                "apply_again": self.closing_internal[0],
+            }
+        return {
+            "this_position": self.this_position,
+            "apply_again": self.closing_external[-1],
+            "every_recruitment_differs": self.closing_external[0],
+        }
+
     def spoken(self) -> list[str]:
         """Every template line the recruiter says aloud (the rest are directions)."""
         return [
