@@ -102,3 +102,9 @@ class Reply(BaseModel):
     cards: list[Card] = []
     form: Form | None = None
     attachment: Attachment | None = None
+    # For channels that show the cards: the text to show above them instead of `text`, whose
+    # lines the cards repeat (a list). None: show `text`.
+    heading: str | None = None
+    # A yes/no question before acting (a second namesake, a corrected outcome): the button
+    # holds the words that mean yes; no means nothing happens.
+    confirm: Button | None = None
