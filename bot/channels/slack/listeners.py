@@ -451,9 +451,13 @@ class SlackListeners:
     async def on_button(
         self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        """Every command button: its value is grammar words, run once per delivery."""
+        """Every command button or menu option: its value is grammar words, run once per
+        delivery."""
         await ack()
-        command = _text(action.get("value"))
+        # A button carries its value; an overflow menu the value of the option chosen.
+        command = _text(action.get("value")) or _text(
+            _dict(action.get("selected_option")).get("value")
+        )
         team, user = ids(body)
         hint = blocks.language_of_action(
             _text(action.get("action_id")), self.settings.coach_language

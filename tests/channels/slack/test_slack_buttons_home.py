@@ -35,7 +35,7 @@ def click(bot: Bot, message: dict[str, Any], command: str, **kw: Any) -> dict[st
         "is_ephemeral": False,
     }
     return bot.slack.block_action(
-        {"action_id": button["action_id"], "value": button["value"]},
+        button,
         block_id,
         container,
         message=message,
@@ -109,7 +109,7 @@ async def test_outcome_button_on_an_ephemeral_list_answers_beside_it(bot: Bot) -
     button, block_id = find_button(listing["blocks"], f"log {candidate} declined")
     before = len(bot.fake.responses)
     payload = bot.slack.block_action(
-        {"action_id": button["action_id"], "value": button["value"]},
+        button,
         block_id,
         {"type": "message", "is_ephemeral": True, "message_ts": "1.2", "channel_id": "C1"},
         response_url=bot.fake.response_url("list"),
@@ -147,7 +147,9 @@ async def test_app_home_lists_pending_candidates_oldest_first(bot: Bot, clock: C
     assert "Per Hansen" not in shown
     for candidate in (first, second):
         find_button(view["blocks"], f"start {candidate}")
-        find_button(view["blocks"], f"log {candidate} called")
+        # Not prepared yet: no "Called" offered; declining needs no script (in the menu).
+        find_button(view["blocks"], f"log {candidate} declined")
+        assert f"log {candidate} called" not in shown
     assert "coach_add" in shown
 
 
@@ -193,19 +195,19 @@ async def test_app_home_add_candidate_modal(bot: Bot) -> None:
 async def test_app_home_log_button_redraws_home(bot: Bot) -> None:
     candidate = await bot.add("Kari Nordmann")
     view = await home(bot)
-    button, block_id = find_button(view["blocks"], f"log {candidate} called")
+    button, block_id = find_button(view["blocks"], f"log {candidate} declined")
     published = len(bot.fake.called("views.publish"))
     payload = bot.slack.block_action(
-        {"action_id": button["action_id"], "value": button["value"]},
+        button,
         block_id,
         {"type": "view", "view_id": "VHOME"},
     )
     await bot.slack.interact(payload)
     refreshed = (await bot.fake.wait_for("views.publish", published + 1))[-1].params["view"]
     shown = json.dumps(refreshed["blocks"], ensure_ascii=False)
-    assert "Logged: Kari Nordmann – called" in shown
-    assert f"log {candidate} called" not in shown
-    assert [log.outcome for log in await logs(bot, candidate)] == ["called"]
+    assert "Logged: Kari Nordmann – did not want feedback" in shown
+    assert f"log {candidate} declined" not in shown
+    assert [log.outcome for log in await logs(bot, candidate)] == ["declined"]
 
 
 async def test_app_home_prepare_button_opens_the_checklist(bot: Bot) -> None:
@@ -213,7 +215,7 @@ async def test_app_home_prepare_button_opens_the_checklist(bot: Bot) -> None:
     view = await home(bot)
     button, block_id = find_button(view["blocks"], f"start {candidate}")
     payload = bot.slack.block_action(
-        {"action_id": button["action_id"], "value": button["value"]},
+        button,
         block_id,
         {"type": "view", "view_id": "VHOME"},
     )
