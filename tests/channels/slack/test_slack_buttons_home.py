@@ -229,3 +229,35 @@ async def test_messages_tab_does_not_publish_home(bot: Bot) -> None:
     await bot.slack.event({"type": "app_home_opened", "user": USER, "tab": "messages"})
     await settle()
     assert not bot.fake.called("views.publish")
+
+
+async def test_a_correction_is_asked_with_a_button_and_logged_once(bot: Bot) -> None:
+    candidate = await bot.add("Kari Nordmann")
+    await bot.say(f"log {candidate} called")
+    asked = await bot.say("logg kari takket nei")
+    assert "Change it to did not want feedback?" in asked["text"]
+    button, block_id = find_button(asked["blocks"], f"confirm log {candidate} declined")
+    assert button["type"] == "button"
+    before = len(bot.fake.responses)
+    payload = bot.slack.block_action(
+        button,
+        block_id,
+        {"type": "message", "is_ephemeral": True, "message_ts": "1.2", "channel_id": "C1"},
+        response_url=bot.fake.response_url("confirm"),
+    )
+    await bot.slack.interact(payload)
+    await bot.slack.interact(payload)  # Slack delivers the click again: still one correction
+    answer = (await bot.fake.wait_responses(before + 1))[before]
+    assert "now did not want feedback (was called)" in answer["text"]
+    assert [log.outcome for log in await logs(bot, candidate)] == ["called", "declined"]
+
+
+async def test_app_home_shows_the_last_note_and_one_row_per_candidate(bot: Bot) -> None:
+    candidate = await bot.add("Bjørn Ås")
+    await bot.say("log bjorn as no-answer Ba om skriftlig begrunnelse")
+    view = await home(bot)
+    shown = json.dumps(view["blocks"], ensure_ascii=False)
+    assert "Last note: Ba om skriftlig begrunnelse" in shown
+    assert shown.count("Bjørn Ås") == 1 and f"({candidate})" not in shown
+    rows = [b for b in view["blocks"] if b["type"] == "actions" and b["block_id"] != "home_add"]
+    assert len(rows) == 1 and len(rows[0]["elements"]) == 2
