@@ -8,6 +8,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -29,6 +30,53 @@ async def build_coach(settings: Settings):
         rules_for(language)
     engine, sessions = await open_database(settings.database_url)
     return Coach(sessions, guides, settings), engine
+
+
+def build_slack_installations(settings: Settings, coach: Any) -> Any:
+    """OAuth mode: the app's Slack installations on our database, built once here and passed to
+    the Slack channel and the notifiers. None in single-workspace mode (SLACK_BOT_TOKEN)."""
+    if not settings.slack_oauth:
+        return None
+    from bot.channels.slack.installations import build
+    from bot.channels.slack.notify import web_client
+    from storage.encryption import Cipher
+
+    assert settings.coach_encryption_key and settings.slack_client_id  # checked by Settings
+    assert settings.slack_client_secret is not None
+    return build(
+        coach.sessions,
+        Cipher(settings.coach_encryption_key.get_secret_value()),
+        settings.slack_client_id,
+        settings.slack_client_secret.get_secret_value(),
+        web_client(None, settings.slack_api_url),
+        settings.slack_token_rotation_minutes,
+        coach.clock,
+    )
+
+
+async def run_reencrypt(settings: Settings) -> int:
+    """After a new key was put first in COACH_ENCRYPTION_KEY: every token under it, so the
+    old key can be removed."""
+    from storage.encryption import InvalidToken
+
+    coach, engine = await build_coach(settings)
+    try:
+        installations = build_slack_installations(settings, coach)
+        if installations is None:
+            print("Nothing to re-encrypt: Slack OAuth mode (SLACK_CLIENT_ID) is off.")
+            return 0
+        count = await installations.reencrypt()
+    except InvalidToken:
+        print(
+            "A stored token opens with none of the keys in COACH_ENCRYPTION_KEY: list the key"
+            " it was written with after the new one, run this again, then remove the old key.",
+            file=sys.stderr,
+        )
+        return 2
+    finally:
+        await engine.dispose()
+    print(f"Re-encrypted the tokens of {count} Slack installations under the first key.")
+    return 0
 
 
 async def run_console(settings: Settings, language: str | None) -> int:
@@ -63,6 +111,10 @@ def parser() -> argparse.ArgumentParser:
     remind = sub.add_parser("remind", help="send the weekly reminders that are due, then exit")
     remind.add_argument("--now", action="store_true", help="send every reminder not sent this week")
     sub.add_parser("purge", help="apply the retention policy, then exit")
+    sub.add_parser(
+        "reencrypt",
+        help="write every stored Slack token under the first COACH_ENCRYPTION_KEY, then exit",
+    )
     return root
 
 
@@ -95,9 +147,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.retention import purge_command
 
             return asyncio.run(purge_command(settings))
+        if command == "reencrypt":
+            return asyncio.run(run_reencrypt(settings))
     except ValidationError as error:
+        # A check across fields has no location; only the message then (never the input).
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+            ": ".join(filter(None, (".".join(str(part) for part in e["loc"]), e["msg"])))
+            for e in error.errors()
         )
         print(f"The configuration is not valid: {problems}", file=sys.stderr)
         return 2

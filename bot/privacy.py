@@ -187,7 +187,7 @@ class Privacy:
         # WARNING: the user was answered politely; nothing is wrong with the program, and the
         # terminal (which shows WARNING and up) must not print log lines into the conversation.
         log.info("%s refused: user %s is not an admin", action, ctx.who.user)
-        return Reply(text=self.t(ctx.language, "admins_only"))
+        return Reply.shareable(self.t(ctx.language, "admins_only"))
 
     def _audit(self, ctx: Context, action: str, candidate: Candidate) -> None:
         store.audit(

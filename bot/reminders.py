@@ -48,6 +48,9 @@ MAX_LINES = 30
 # How long after its slot a weekly reminder that has not gone out is still sent.
 CATCH_UP = timedelta(hours=24)
 OPEN, CLOSED = "open", "closed"
+# Workspaces served side by side in one run: enough to keep each one's pace, few enough to
+# keep connections and database sessions bounded with thousands of workspaces.
+WORKSPACES_AT_ONCE = 16
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -287,7 +290,7 @@ async def snooze(coach: Coach, ctx: Context, command: commands.Command) -> list[
         time=at.strftime("%H:%M"),
         timezone=recruiter.timezone,
     )
-    return [Reply(text=text)]
+    return [Reply.shareable(text)]
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -318,25 +321,39 @@ async def run_batch(
     sleep: Sleep = asyncio.sleep,
     lease: timedelta = LEASE,
 ) -> Summary:
-    """Send every reminder that is due now, each platform paced on its own; log a summary."""
+    """Send every reminder that is due now; log a summary.
+
+    Platforms limit rates per workspace (Slack) or tenant (Teams), so each workspace is one
+    queue, paced on its own, and the queues run side by side (WORKSPACES_AT_ONCE at a time):
+    one workspace's 429s or revoked token never hold up or stop another's.
+    """
     worker = worker or default_worker()
     pace = coach.settings.coach_reminder_pace_seconds if pace is None else pace
     planned = await plan(coach, coach.clock(), everyone=everyone)
     summary = Summary(due=len(planned))
-    queues: dict[str, list[Planned]] = defaultdict(list)
+    queues: dict[tuple[str, str], list[Planned]] = defaultdict(list)
     for item in planned:
         # Not claimed at all: no notifier here, or nothing to address the message to (a Teams
         # user who never wrote to the bot in a personal chat). Claiming would only record a
         # failure to retry, every week, that no retry can fix.
         if item.recipient.platform in notifiers and item.recipient.addressable:
-            queues[item.recipient.platform].append(item)
+            queues[(item.recipient.platform, item.recipient.workspace)].append(item)
         else:
             summary.skipped += 1
-    async with asyncio.TaskGroup() as group:
-        for platform, items in queues.items():
-            group.create_task(
-                _send_all(coach, notifiers[platform], items, summary, worker, pace, sleep, lease)
+    slots = asyncio.Semaphore(WORKSPACES_AT_ONCE)
+    # Platforms whose app credentials were refused this run: one set of credentials serves
+    # every workspace there (Teams, one SLACK_BOT_TOKEN), so all their queues stop.
+    stopped: set[str] = set()
+
+    async def serve(platform: str, items: list[Planned]) -> None:
+        async with slots:
+            await _send_all(
+                coach, notifiers[platform], items, summary, worker, pace, sleep, lease, stopped
             )
+
+    async with asyncio.TaskGroup() as group:
+        for (platform, _workspace), items in queues.items():
+            group.create_task(serve(platform, items))
     log.info(
         "reminders: due=%d sent=%d skipped=%d failed=%d (gone=%d)",
         summary.due,
@@ -357,14 +374,22 @@ async def _send_all(
     pace: float,
     sleep: Sleep,
     lease: timedelta,
+    stopped: set[str],
 ) -> None:
-    """One platform's queue, one DM at a time: one recruiter's failure never stops the rest.
+    """One workspace's queue, one DM at a time: one recruiter's failure never stops the rest.
 
-    A failure of the app itself (its token or credentials refused) does: every other send
-    would fail alike, and counting it against each recruiter would use up their retries.
+    A failure of the app itself there (its token or credentials refused, or not installed
+    any more) does: every other send would fail alike, and counting it against each
+    recruiter would use up their retries. With a token per workspace (Slack installed through
+    OAuth) other workspaces' queues go on; with one set of credentials for the platform, the
+    platform's other queues stop too.
     """
+    per_workspace = bool(getattr(notifier, "credentials_per_workspace", False))
     sent_any = False
     for index, item in enumerate(items):
+        if notifier.platform in stopped:
+            summary.failed += len(items) - index
+            return
         async with coach.sessions.begin() as session:
             claimed = await store.claim(
                 session, item.recruiter_id, item.period, worker, coach.clock(), lease, MAX_ATTEMPTS
@@ -398,9 +423,14 @@ async def _send_all(
         if error.app_wide:
             untried = len(items) - index - 1
             summary.failed += 1 + untried
+            where = notifier.platform
+            if per_workspace:
+                where += f" workspace {item.recipient.workspace}"
+            else:
+                stopped.add(notifier.platform)
             log.error(
                 "reminders: %s refused the app (%s); no more sends there this run, %d not tried",
-                notifier.platform,
+                where,
                 error.reason[:200],
                 untried,
             )
@@ -439,17 +469,21 @@ async def _send(
 # -- running ---------------------------------------------------------------------------------
 
 
-def build_notifiers(coach: Coach) -> dict[str, Notifier]:
-    """A notifier for each configured platform, imported lazily: a channel not built is no error."""
+def build_notifiers(coach: Coach, slack_tokens: Any = None) -> dict[str, Notifier]:
+    """A notifier for each configured platform, imported lazily: a channel not built is no error.
+
+    `slack_tokens`: where each workspace's token comes from when the app is installed in many
+    (OAuth mode, built by app.py); without it the one SLACK_BOT_TOKEN serves.
+    """
     settings = coach.settings
     notifiers: dict[str, Notifier] = {}
-    if settings.slack_bot_token:
+    if settings.slack_bot_token or slack_tokens is not None:
         try:
             from bot.channels.slack.notify import SlackNotifier
         except ImportError:
             log.warning("reminders: Slack is configured but has no notifier in this build")
         else:
-            notifiers["slack"] = SlackNotifier.from_settings(settings, coach.guides)
+            notifiers["slack"] = SlackNotifier.from_settings(settings, coach.guides, slack_tokens)
     try:
         from bot.channels.teams.notify import TeamsNotifier  # type: ignore[import-not-found]
     except ImportError:
@@ -476,14 +510,19 @@ async def run_once(
     notifiers: Mapping[str, Notifier] | None = None,
 ) -> int:
     """`python app.py remind [--now]`: send what is due, then exit (0, or 1: database down)."""
-    from app import build_coach
+    from app import build_coach, build_slack_installations
     from bot.coach import DATABASE_ERRORS
 
     engine = None
     active: Mapping[str, Notifier] = {}
     try:
         coach, engine = await build_coach(settings)
-        active = build_notifiers(coach) if notifiers is None else notifiers
+        if notifiers is None:
+            installations = build_slack_installations(settings, coach)
+            tokens = installations.bot_token if installations is not None else None
+            active = build_notifiers(coach, tokens)
+        else:
+            active = notifiers
         await run_batch(coach, active, everyone=everyone)
     except DATABASE_ERRORS as error:
         log.error("reminders: database unavailable: %s", type(error).__name__)
@@ -514,13 +553,13 @@ async def reminder_loop(
 
 
 def background(
-    coach: Coach, notifiers: Mapping[str, Notifier] | None = None
+    coach: Coach, notifiers: Mapping[str, Notifier] | None = None, slack_tokens: Any = None
 ) -> Callable[[Any], AsyncIterator[None]]:
     """An aiohttp cleanup context running `reminder_loop` while the server is up."""
 
     async def context(app: Any) -> AsyncIterator[None]:
         owned = notifiers is None
-        active = build_notifiers(coach) if notifiers is None else notifiers
+        active = build_notifiers(coach, slack_tokens) if notifiers is None else notifiers
         task = asyncio.create_task(reminder_loop(coach, active))
         yield
         task.cancel()

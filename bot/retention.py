@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 DAY = 24 * 60 * 60.0
 # Short transactions: a large first purge does not hold locks for long.
 BATCH = 500
+# The audit action for data erased because the workspace removed the app.
+UNINSTALL_ACTION = "uninstall-erase"
 
 Clock = Callable[[], datetime]
 
@@ -55,12 +57,60 @@ async def purge(
         done += [item.public_id for item in batch]
         if len(batch) < BATCH:
             break
+    done += await erase_uninstalled(sessions, settings, now)
     scrubbed = False
     if done:
         await store.scrub(sessions.kw["bind"])
         scrubbed = sessions.kw["bind"].dialect.name == "sqlite"
     log.info("retention: anonymised %d candidates", len(done))
     return PurgeResult(len(done), tuple(done), scrubbed)
+
+
+async def erase_uninstalled(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> list[str]:
+    """Erase the personal data of workspaces that removed the app more than the grace ago.
+
+    Every candidate there is anonymised, talent-pool consent or not (nobody is left to call
+    them), each audited; then what the store holds about the workspace's people. A reinstall
+    before this ran cleared the mark, so nothing is lost for a workspace that came back.
+    """
+    cutoff = now - timedelta(days=settings.coach_uninstall_grace_days)
+    async with sessions() as session:
+        workspaces = await store.uninstalled_before(session, cutoff)
+    done: list[str] = []
+    for workspace_id in workspaces:
+        while True:
+            async with sessions.begin() as session:
+                batch = await store.workspace_candidates(session, workspace_id, BATCH)
+                await store.anonymize(session, [item.id for item in batch], now)
+                for item in batch:
+                    store.audit(
+                        session, workspace_id, store.RETENTION_ACTOR, UNINSTALL_ACTION,
+                        item.public_id, now,
+                    )  # fmt: skip
+                if len(batch) < BATCH:
+                    await store.finish_workspace_erasure(session, workspace_id, now)
+                    store.audit(
+                        session, workspace_id, store.RETENTION_ACTOR, UNINSTALL_ACTION, None, now
+                    )
+            done += [item.public_id for item in batch]
+            if len(batch) < BATCH:
+                break
+    if workspaces:
+        log.info("retention: erased %d uninstalled workspaces", len(workspaces))
+    return done
+
+
+async def erase_now(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> list[str]:
+    """Erase uninstalled workspaces whose grace has passed (COACH_UNINSTALL_GRACE_DAYS=0: at
+    once) and leave no readable trace in the SQLite file, without waiting for the daily run."""
+    done = await erase_uninstalled(sessions, settings, now)
+    if done:
+        await store.scrub(sessions.kw["bind"])
+    return done
 
 
 async def purge_command(settings: Settings) -> int:

@@ -25,6 +25,7 @@ from storage.tables import (
     PreparationAnswer,
     Recruiter,
     TalentPoolConsent,
+    Workspace,
 )
 
 # The actor recorded in the audit log when the retention policy, not a person, acted.
@@ -381,3 +382,48 @@ async def audit_events(session: AsyncSession, workspace_id: int) -> Sequence[Aud
             .order_by(AuditEvent.id)
         )
     ).all()
+
+
+# -- workspaces that removed the app ---------------------------------------------------------
+
+
+async def uninstalled_before(session: AsyncSession, cutoff: datetime) -> list[int]:
+    """Workspaces uninstalled before the cut-off whose personal data is not erased yet."""
+    query = (
+        select(Workspace.id)
+        .where(
+            Workspace.uninstalled_at.is_not(None),
+            Workspace.uninstalled_at <= cutoff,
+            Workspace.erased_at.is_(None),
+        )
+        .order_by(Workspace.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def workspace_candidates(
+    session: AsyncSession, workspace_id: int, limit: int
+) -> list[Expired]:
+    """A batch of a workspace's candidates not anonymised yet, consent or not."""
+    query = (
+        select(Candidate.id, Candidate.public_id, Candidate.workspace_id)
+        .where(Candidate.workspace_id == workspace_id, Candidate.anonymized_at.is_(None))
+        .order_by(Candidate.id)
+        .limit(limit)
+        .with_for_update(of=Candidate, skip_locked=True)
+    )
+    return [Expired(*row) for row in (await session.execute(query)).all()]
+
+
+async def finish_workspace_erasure(session: AsyncSession, workspace_id: int, now: datetime) -> None:
+    """After its candidates: what is left about the workspace's people, and the erasure mark."""
+    await session.execute(
+        update(Recruiter)
+        .where(Recruiter.workspace_id == workspace_id)
+        .values(conversation_reference=None, unreachable_reason=None, reminders_enabled=False)
+    )
+    await session.execute(
+        update(Workspace)
+        .where(Workspace.id == workspace_id, Workspace.erased_at.is_(None))
+        .values(erased_at=now)
+    )

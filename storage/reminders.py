@@ -125,7 +125,13 @@ async def targets(session: AsyncSession) -> list[Target]:
             Workspace.call_deadline_days,
         )
         .join(Workspace, Workspace.id == Recruiter.workspace_id)
-        .where(Recruiter.reminders_enabled.is_(True), Recruiter.unreachable_at.is_(None), waiting)
+        .where(
+            Recruiter.reminders_enabled.is_(True),
+            Recruiter.unreachable_at.is_(None),
+            # A workspace that removed the app gets nothing more from it.
+            Workspace.uninstalled_at.is_(None),
+            waiting,
+        )
         .order_by(Recruiter.id)
     )
     return [Target(*row) for row in (await session.execute(query)).all()]

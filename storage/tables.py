@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -66,6 +67,10 @@ class Workspace(Base):
     external_id: Mapped[str] = mapped_column(String(128))
     call_deadline_days: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The app was removed from the workspace (Slack app_uninstalled / tokens_revoked): no
+    # reminders go there, and its personal data is erased once the grace period has passed.
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Recruiter(Base):
@@ -260,3 +265,64 @@ class BotState(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     etag: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Greeting(Base):
+    """Who has been welcomed: one row per user (personal chat) or shared conversation.
+
+    The primary key makes the greeting exactly once: the first insert wins, on any number of
+    server processes, however many install activities arrive at once.
+    """
+
+    __tablename__ = "greetings"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # A user id, or "conversation:<id>" for a channel or group chat.
+    audience: Mapped[str] = mapped_column(String(255), primary_key=True)
+    greeted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SlackInstallation(Base):
+    """One Slack workspace's (or Enterprise Grid org's) installation of the app.
+
+    Keyed by enterprise and team ("" where Slack has none, so the unique key holds on every
+    backend). Tokens are stored only encrypted (Fernet); `details` holds what is not secret.
+    """
+
+    __tablename__ = "slack_installations"
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(32))
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    bot_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bot_refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Unix seconds, as slack_sdk's Installation has it; None for a token that never expires.
+    bot_token_expires_at: Mapped[int | None] = mapped_column(Integer)
+    user_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    user_refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    user_token_expires_at: Mapped[int | None] = mapped_column(Integer)
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SlackTeam(Base):
+    """Which Enterprise Grid org a workspace belongs to, so an org-wide install reaches it."""
+
+    __tablename__ = "slack_teams"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class SlackOAuthState(Base):
+    """An OAuth state handed out by /slack/install: usable once, by any server process."""
+
+    __tablename__ = "slack_oauth_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

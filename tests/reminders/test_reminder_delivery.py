@@ -23,6 +23,7 @@ from bot.notify import DeliveryError, Notifier, Recipient
 from bot.reminders import (
     LEASE,
     MAX_ATTEMPTS,
+    WORKSPACES_AT_ONCE,
     Planned,
     Summary,
     background,
@@ -497,3 +498,37 @@ async def test_a_slack_error_about_the_app_stops_slack_for_the_run_and_marks_nob
     assert await run(coach, notifiers) == Summary(due=3, sent=3)
     assert sorted(slack.users()) == ["U1", "U2", "U3"]
     assert sorted((await deliveries(sessions)).values()) == [("sent", 1)] * 3
+
+
+async def test_one_token_for_the_platform_refused_stops_every_workspace_there(
+    coach: Coach, hire: Hire, slack: FakeSlack, notifiers: dict[str, Notifier]
+) -> None:
+    """Queues are per workspace, but one SLACK_BOT_TOKEN serves them all: once refused, the
+    queues not yet started are not tried this run (those already running stop after their
+    first refusal)."""
+    workspaces = [f"T{n:02d}" for n in range(WORKSPACES_AT_ONCE + 4)]
+    for workspace in workspaces:
+        await hire(f"U{workspace}", ("Kari Nordmann", "Nurse"), workspace=workspace)
+    slack.app_error = "token_revoked"
+    assert await run(coach, notifiers) == Summary(due=len(workspaces), failed=len(workspaces))
+    assert len(slack.attempts) <= WORKSPACES_AT_ONCE < len(workspaces)
+
+
+async def test_workspaces_are_served_side_by_side_each_at_its_own_pace(
+    coach: Coach, hire: Hire, slack: FakeSlack, notifiers: dict[str, Notifier]
+) -> None:
+    for workspace in ("T1", "T2"):
+        for n in range(3):
+            await hire(f"U{workspace}{n}", ("Kari Nordmann", "Nurse"), workspace=workspace)
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        await asyncio.sleep(0)
+
+    assert await run(coach, notifiers, pace=0.5, sleep=sleep) == Summary(due=6, sent=6)
+    # Two pauses per workspace (between its three DMs), not five for the platform.
+    assert pauses == [0.5] * 4
+    # The two workspaces' DMs interleave: neither waited for the other to finish.
+    order = [user[1:3] for user in slack.users()]
+    assert order != sorted(order)

@@ -11,6 +11,8 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
+from bot.channels.slack import oauth, uninstall
+from bot.channels.slack.installations import Authorize, Installations
 from bot.channels.slack.listeners import Routable, SlackListeners, register
 from bot.channels.slack.notify import DEFAULT_TIMEOUT, SlackNotifier, web_client
 from bot.coach import Coach
@@ -30,15 +32,41 @@ def create_bolt_app(
     return _build(settings, coach, timeout)[0]
 
 
-def _build(settings: Settings, coach: Coach, timeout: float) -> tuple[AsyncApp, SlackListeners]:
-    client = web_client(settings.slack_bot_token, settings.slack_api_url, timeout)
+def _build(
+    settings: Settings, coach: Coach, timeout: float, installations: Installations | None = None
+) -> tuple[AsyncApp, SlackListeners]:
+    """One workspace (SLACK_BOT_TOKEN), or any number installed through OAuth (installations)."""
+    if installations is None:
+        client = web_client(settings.slack_bot_token, settings.slack_api_url, timeout)
+        app = AsyncApp(
+            client=client,
+            signing_secret=settings.slack_signing_secret or "",
+            # A long-running server: Bolt acknowledges at ack() and the listener carries on.
+            process_before_response=False,
+            logger=logging.getLogger("slack_bolt.app"),
+        )
+        return app, register(app, coach, settings, timeout)
+    # Each request is authorised with its own workspace's token, found (and refreshed when
+    # close to expiry) in our installation store; the app itself holds no token.
+    client = web_client(None, settings.slack_api_url, timeout)
+    assert settings.slack_client_id and settings.slack_client_secret is not None
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
-        # A long-running server: Bolt acknowledges at ack() and the listener carries on.
         process_before_response=False,
         logger=logging.getLogger("slack_bolt.app"),
+        oauth_settings=oauth.oauth_settings(settings, coach.guides, installations),
+        authorize=Authorize(
+            installations,
+            logger=logging.getLogger("slack_bolt.authorize"),
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),
+            token_rotation_expiration_minutes=settings.slack_token_rotation_minutes,
+            client=client,
+        ),
+        user_facing_authorize_error_message=coach.t(settings.coach_language, "slack_not_installed"),
     )
+    uninstall.register(app, installations, coach, settings)
     return app, register(app, coach, settings, timeout)
 
 
@@ -56,10 +84,16 @@ def mount_slack(
     coach: Coach,
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    installations: Installations | None = None,
 ) -> None:
-    """POST /slack/events: slash commands, interactivity and events, signature-checked by Bolt."""
-    bolt, listeners = _build(settings, coach, timeout)
+    """POST /slack/events: slash commands, interactivity and events, signature-checked by Bolt.
+
+    With `installations` (OAuth mode) also GET /slack/install and GET /slack/oauth_redirect.
+    """
+    bolt, listeners = _build(settings, coach, timeout, installations)
     app[SLACK_APP] = bolt
+    if installations is not None:
+        oauth.mount_oauth(app, bolt)
     verifier = SignatureVerifier(settings.slack_signing_secret or "-")
 
     async def slack_events(request: web.Request) -> web.Response:

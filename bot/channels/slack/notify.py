@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -143,18 +144,52 @@ def error_code(error: BaseException) -> str:
     return type(error).__name__
 
 
+# Where a workspace's bot token comes from when the app is installed in many (OAuth): fresh
+# (refreshed when close to expiry), or None when the app is not installed there any more.
+TokenSource = Callable[[str], Awaitable[str | None]]
+NOT_INSTALLED = "not_installed"
+
+
 class SlackNotifier:
-    """`bot.notify.Notifier` for Slack: a DM from the bot to the recruiter."""
+    """`bot.notify.Notifier` for Slack: a DM from the bot to the recruiter.
+
+    With `tokens`, every send asks for the recipient's workspace's token first (OAuth mode:
+    one token per workspace, rotated); without, the client's own token serves (one workspace).
+    """
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, guides: GuideBook) -> None:
+    def __init__(
+        self, client: AsyncWebClient, guides: GuideBook, tokens: TokenSource | None = None
+    ) -> None:
         self.client = client
         self.guides = guides
+        self.tokens = tokens
+        # A refused token concerns one workspace only when each has its own (bot.reminders).
+        self.credentials_per_workspace = tokens is not None
 
     @classmethod
-    def from_settings(cls, settings: Any, guides: GuideBook) -> SlackNotifier:
-        return cls(web_client(settings.slack_bot_token, settings.slack_api_url), guides)
+    def from_settings(
+        cls, settings: Any, guides: GuideBook, tokens: TokenSource | None = None
+    ) -> SlackNotifier:
+        token = None if tokens is not None else settings.slack_bot_token
+        return cls(web_client(token, settings.slack_api_url), guides, tokens)
+
+    async def _token(self, workspace: str) -> dict[str, str]:
+        """The token argument for this workspace's call; DeliveryError when there is none."""
+        if self.tokens is None:
+            return {}
+        try:
+            token = await self.tokens(workspace)
+        except (SlackTokenRotationError, *API_FAILURES) as error:
+            inner = error.api_error if isinstance(error, SlackTokenRotationError) else error
+            reason = error_code(inner)
+            log.warning("slack token refresh for %s failed: %s", workspace, reason)
+            # Only this workspace: the next run tries again (a 5xx) or it was revoked.
+            raise DeliveryError(reason, app_wide=True) from None
+        if token is None:
+            raise DeliveryError(NOT_INSTALLED, app_wide=True)
+        return {"token": token}
 
     async def send(self, recipient: Recipient, reply: Reply) -> None:
         language = recipient.language if recipient.language in ("nb", "en") else "en"
@@ -162,12 +197,14 @@ class SlackNotifier:
         def t(key: str, **values: object) -> str:
             return self.guides.text(language, key, **values)
 
+        token = await self._token(recipient.workspace)
         try:
             # A user id as channel opens (or reuses) the app's DM with that user.
             await self.client.chat_postMessage(
                 channel=recipient.user,
                 text=blocks.fallback_text(reply.text),
                 blocks=blocks.reply_blocks(reply, t, language),
+                **token,
             )
         except API_FAILURES as error:
             reason = error_code(error)

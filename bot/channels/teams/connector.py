@@ -102,7 +102,11 @@ class _AuthorityCredentials(MicrosoftAppCredentials):
         validate_authority: bool,
     ) -> None:
         super().__init__(app_id, password, channel_auth_tenant=tenant, oauth_scope=oauth_scope)
-        self.oauth_endpoint = login_url
+        # As botbuilder does for the public cloud (login.microsoftonline.com/<tenant>): a
+        # single-tenant bot asks its own tenant's authority, not the shared botframework.com.
+        self.oauth_endpoint = (
+            login_url.rstrip("/").rsplit("/", 1)[0] + "/" + tenant if tenant else login_url
+        )
         self._validate_authority = validate_authority
         self._msal: ConfidentialClientApplication | None = None
 

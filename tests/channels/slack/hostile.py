@@ -85,9 +85,7 @@ def watch_engine(coach: Coach, monkeypatch: pytest.MonkeyPatch) -> Watch:
     seen = Watch()
     converse, submit = coach.converse, coach.submit_checklist
 
-    # `converse` is where every command arrives: `/feedback-call` calls it directly (with the
-    # profile source), buttons through `handle`. Watching only `handle` missed the slash
-    # command, so a valid `add` from an intruder looked like an unexplained write.
+    # converse, not handle: handle goes through it, and slash commands call it directly.
     async def recorded_converse(who: Identity, inbound: Inbound, *args: Any, **kw: Any) -> Any:
         seen.identities.append(who)
         seen.texts.append(inbound.text)

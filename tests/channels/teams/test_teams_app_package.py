@@ -71,3 +71,38 @@ def test_build_puts_the_app_id_into_a_sideloadable_zip(tmp_path: Path) -> None:
     assert manifest["id"] == manifest["bots"][0]["botId"] == app_id
     with pytest.raises(ValueError):
         build.build("not-a-guid", tmp_path / "bad.zip")
+
+
+def test_the_manifest_is_on_a_current_schema_version() -> None:
+    manifest = json.loads((PACKAGE / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["manifestVersion"] == "1.22"
+    assert manifest["$schema"].endswith("/teams/v1.22/MicrosoftTeams.schema.json")
+
+
+def test_privacy_and_terms_urls_are_configurable(tmp_path: Path) -> None:
+    app_id = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+    out = tmp_path / "app.zip"
+    assert (
+        build.main(["--app-id", app_id, "--out", str(out), "--base-url", "https://coach.acme.no/"])
+        == 0
+    )
+    with zipfile.ZipFile(out) as package:
+        developer = json.loads(package.read("manifest.json"))["developer"]
+        domains = json.loads(package.read("manifest.json"))["validDomains"]
+    # The server's own pages: GET / and GET /privacy.
+    assert developer["websiteUrl"] == "https://coach.acme.no/"
+    assert developer["privacyUrl"] == "https://coach.acme.no/privacy"
+    assert developer["termsOfUseUrl"] == "https://coach.acme.no/"
+    assert domains == ["coach.acme.no"]
+
+    links = build.Links.from_base(
+        "https://coach.acme.no",
+        privacy="https://acme.no/personvern",
+        terms="https://acme.no/vilkar",
+    )
+    developer = build.manifest(app_id, links)["developer"]
+    assert developer["privacyUrl"] == "https://acme.no/personvern"
+    assert developer["termsOfUseUrl"] == "https://acme.no/vilkar"
+    with pytest.raises(ValueError, match="https"):
+        build.manifest(app_id, build.Links(privacy="http://acme.no/privacy"))
+    assert build.main(["--app-id", app_id, "--out", str(out), "--terms-url", "ftp://acme.no/"]) == 2

@@ -114,3 +114,63 @@ async def test_a_token_for_another_service_url_is_refused(
     token = secured.token("https://smba.trafficmanager.net/emea/")
     assert await secured.teams.post(activity, token) == 401
     assert await _candidates(sessions) == 0
+
+
+TENANT = "11111111-2222-3333-4444-555555555555"
+
+
+async def test_a_single_tenant_bot_gets_its_token_from_its_own_tenant(
+    identity_provider: IdentityProvider,
+    bot_connector: FakeConnector,
+    coach: Coach,
+    sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
+) -> None:
+    """The set-up Microsoft supports for new bots since July 2025: a single-tenant bot
+    (MICROSOFT_APP_TYPE=SingleTenant + MICROSOFT_APP_TENANT_ID) on a multi-tenant Entra app.
+    Activities from Teams are checked as before; the bot's own token comes from its tenant."""
+    settings = Settings(
+        DATABASE_URL=database_url,
+        MICROSOFT_APP_ID=APP_ID,
+        MICROSOFT_APP_PASSWORD=APP_PASSWORD,
+        MICROSOFT_APP_TYPE="SingleTenant",
+        MICROSOFT_APP_TENANT_ID=TENANT,
+    )
+    endpoints = BotFrameworkEndpoints(
+        openid_metadata_url=identity_provider.metadata_url,
+        token_issuer=identity_provider.ISSUER,
+        login_url=identity_provider.login_url,
+        validate_authority=False,
+    )
+    app = web.Application()
+    mount_teams(app, settings, coach, sessions, endpoints=endpoints)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        teams = Teams(str(server.make_url("")).rstrip("/"), bot_connector)
+        activity = teams.message("add Kari Nordmann | Nurse")
+        token = identity_provider.mint(audience=APP_ID, service_url=activity["serviceUrl"])
+        assert await teams.post(activity, token) == 201
+        # An unsigned activity is still refused.
+        assert await teams.post(teams.message("list"), None) == 401
+    finally:
+        await server.close()
+    assert await _candidates(sessions) == 1
+    assert identity_provider.token_tenants == [TENANT]
+    (request,) = identity_provider.token_requests
+    assert (request["client_id"], request["grant_type"]) == (APP_ID, "client_credentials")
+    (issued,) = identity_provider.access_tokens
+    assert {call.authorization for call in bot_connector.calls} == {f"Bearer {issued}"}
+
+
+async def test_the_multi_tenant_default_still_asks_the_shared_botframework_tenant(
+    secured: SecuredBot, identity_provider: IdentityProvider
+) -> None:
+    activity = secured.teams.message("list")
+    assert await secured.teams.post(activity, secured.token(activity["serviceUrl"])) == 201
+    assert identity_provider.token_tenants == ["botframework.com"]
+
+
+def test_single_tenant_without_a_tenant_id_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(ValueError, match="MICROSOFT_APP_TENANT_ID"):
+        Settings(MICROSOFT_APP_TYPE="SingleTenant", MICROSOFT_APP_ID=APP_ID)

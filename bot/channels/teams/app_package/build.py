@@ -1,6 +1,11 @@
 """Build the Teams app package (manifest.json + two icons, zipped) for sideloading.
 
-    python -m bot.channels.teams.app_package.build --app-id <MICROSOFT_APP_ID>
+    python -m bot.channels.teams.app_package.build --app-id <MICROSOFT_APP_ID> \
+        --base-url https://coach.example.com [--privacy-url URL] [--terms-url URL]
+
+--base-url is where `python app.py serve` is reachable: the website is its landing page (GET /)
+and the privacy statement its GET /privacy, generated from the settings the server runs with.
+Either URL can be given on its own instead (a company's own privacy statement or terms).
 
 The icons are drawn here with the standard library (zlib + struct), so no imaging library
 is needed; `--icons` rewrites the committed color.png and outline.png.
@@ -15,7 +20,9 @@ import struct
 import sys
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).parent
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
@@ -76,16 +83,56 @@ def outline_icon(size: int = 32) -> bytes:
     return png(size, size, rows)
 
 
-def manifest(app_id: str) -> dict:
+@dataclass(frozen=True)
+class Links:
+    """The developer links Teams shows on the app's page; all https."""
+
+    website: str | None = None
+    privacy: str | None = None
+    terms: str | None = None
+
+    @classmethod
+    def from_base(
+        cls, base: str | None, privacy: str | None = None, terms: str | None = None
+    ) -> Links:
+        root = base.rstrip("/") if base else None
+        return cls(
+            website=f"{root}/" if root else None,
+            privacy=privacy or (f"{root}/privacy" if root else None),
+            terms=terms or (f"{root}/" if root else None),
+        )
+
+
+def _https(name: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.netloc:
+        raise ValueError(f"the {name} URL must be an https:// address, not {url!r}")
+    return url
+
+
+def manifest(app_id: str, links: Links | None = None) -> dict:
     text = (HERE / "manifest.json").read_text(encoding="utf-8")
-    return json.loads(text.replace(PLACEHOLDER_ID, app_id))
+    data = json.loads(text.replace(PLACEHOLDER_ID, app_id))
+    links = links or Links()
+    developer = data["developer"]
+    for key, name, url in (
+        ("websiteUrl", "website", links.website),
+        ("privacyUrl", "privacy", links.privacy),
+        ("termsOfUseUrl", "terms", links.terms),
+    ):
+        if url:
+            developer[key] = _https(name, url)
+    hosts = sorted({urlsplit(developer[key]).netloc for key in ("websiteUrl", "privacyUrl")})
+    data["validDomains"] = [host for host in hosts if host != "example.com"]
+    return data
 
 
-def build(app_id: str, out: Path) -> Path:
+def build(app_id: str, out: Path, links: Links | None = None) -> Path:
     if not _GUID.match(app_id):
         raise ValueError("the app id is the bot's Microsoft App ID, a GUID")
+    content = manifest(app_id, links)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        package.writestr("manifest.json", json.dumps(manifest(app_id), indent=2))
+        package.writestr("manifest.json", json.dumps(content, indent=2))
         package.write(HERE / "color.png", "color.png")
         package.write(HERE / "outline.png", "outline.png")
     return out
@@ -96,13 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app-id", help="the bot's MICROSOFT_APP_ID (a GUID)")
     parser.add_argument("--out", type=Path, default=Path("feedback-call-coach-teams.zip"))
     parser.add_argument("--icons", action="store_true", help="redraw color.png and outline.png")
+    parser.add_argument("--base-url", help="where the server is reachable (https://...)")
+    parser.add_argument("--privacy-url", help="privacy statement (default: <base-url>/privacy)")
+    parser.add_argument("--terms-url", help="terms of use (default: <base-url>/)")
     args = parser.parse_args(argv)
+    links = Links.from_base(args.base_url, args.privacy_url, args.terms_url)
     if args.icons:
         (HERE / "color.png").write_bytes(color_icon())
         (HERE / "outline.png").write_bytes(outline_icon())
     if args.app_id:
         try:
-            print(build(args.app_id, args.out))
+            print(build(args.app_id, args.out, links))
         except ValueError as error:
             print(error, file=sys.stderr)
             return 2
