@@ -59,6 +59,8 @@ class Walk(BaseModel):
     step: int = 0
     # A command typed mid-checklist, waiting for "yes, run it" or "no, it is my answer".
     asking: str | None = None
+    # An answer flagged as risky, waiting for the requirement it is about (empty: drop it).
+    confirming: str | None = None
 
 
 @dataclass
@@ -120,6 +122,12 @@ class ChatChecklist:
             return Turn(lines=[reply.text for reply in replies])
         step = min(walk.step, len(form.fields) - 1)
         item = form.fields[step]
+        if walk.confirming is not None:
+            flagged, walk.confirming = walk.confirming, None
+            if not text.strip():
+                # Nothing named: the flagged text is dropped, the point asked again.
+                return Turn(lines=self.prompt(form, step)[1:], walk=walk)
+            return await self._answer(walk, form, step, flagged, requirement=text)
         if walk.asking is not None:
             asked, walk.asking = walk.asking, None
             meant = _yes_no(text)
@@ -152,11 +160,19 @@ class ChatChecklist:
         key = "chat_cannot_skip" if typed else "answer_required"
         return Turn(lines=[self.t(key)], walk=walk)
 
-    async def _answer(self, walk: Walk, form: Form, step: int, text: str) -> Turn:
+    async def _answer(
+        self, walk: Walk, form: Form, step: int, text: str, requirement: str | None = None
+    ) -> Turn:
         item = form.fields[step]
-        result = await self.coach.answer_step(self.who, form.candidate_id, item.key, text)
+        result = await self.coach.answer_step(
+            self.who, form.candidate_id, item.key, text, requirement=requirement
+        )
+        if not result.accepted and result.confirmable:
+            # Risky: kept only if they name the requirement of the position it is about.
+            walk.confirming = text
+            return Turn(lines=[result.message, self.t("console_confirm")], walk=walk)
         if not result.accepted:
-            return Turn(lines=[result.message], walk=walk)
+            return Turn(lines=[result.message] if result.message else [], walk=walk)
         return await self._next(walk, form, step)
 
     async def _next(self, walk: Walk, form: Form, step: int) -> Turn:
