@@ -77,7 +77,7 @@ class Console:
         """Print a reply, ask its yes/no question, walk its checklist; False when input ended."""
         self.say(reply.text)
         if reply.confirm is not None:
-            self.say(self.t("confirm_question"))
+            self.say(self.t("confirm_yes_no"))
             answer = await self.read("» ")
             if answer is None:
                 return False

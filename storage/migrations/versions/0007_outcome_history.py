@@ -4,7 +4,7 @@ A final outcome logged by mistake can be corrected. The correction is a new call
 history keeps both, and `replaced_outcome` says which final outcome it overrode.
 
 Revision ID: 0007_outcome_history
-Revises: 0003_greetings
+Revises: 0005_answer_confirmations
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_outcome_history"
-down_revision: str | None = "0003_greetings"
+down_revision: str | None = "0005_answer_confirmations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
