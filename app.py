@@ -82,7 +82,12 @@ async def run_reencrypt(settings: Settings) -> int:
 
 
 async def run_console(settings: Settings, language: str | None, name: str | None = None) -> int:
-    from bot.channels.console import Console, account_full_name, language_from_environment
+    from bot.channels.console import (
+        Console,
+        account_full_name,
+        language_from_environment,
+        local_zone,
+    )
     from bot.messages import Identity
 
     coach, engine = await build_coach(settings)
@@ -92,6 +97,7 @@ async def run_console(settings: Settings, language: str | None, name: str | None
         user=getpass.getuser() or "local",
         language=language or language_from_environment(settings.coach_language),
         name=name or account_full_name(),
+        timezone=local_zone(),
     )
     try:
         await Console(coach, who, sys.stdin, sys.stdout).run()
@@ -135,9 +141,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command = args.command or "console"
-    # The terminal coach talks to a person; only the services log their progress.
+    # The terminal coach talks to a person on stdout; logs go to stderr only, and only from
+    # WARNING up, so no log line lands in the conversation. The services log their progress.
     level = logging.WARNING if command == "console" else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
     # aiosqlite's DEBUG lines quote SQL parameters, i.e. candidate names and notes.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
     try:

@@ -6,7 +6,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -403,6 +403,46 @@ class Coach:
     def t(self, language: str, key: str, **values: object) -> str:
         return self.guides.text(language, key, **values)
 
+    async def claim(self, key: str) -> bool:
+        """Record a platform delivery key; False when that delivery was handled before."""
+        try:
+            async with self.sessions.begin() as session:
+                return await queries.claim_event(session, key, self.clock())
+        except DATABASE_ERRORS:
+            # Better to answer a retried line twice than to drop a first one.
+            return True
+
+    async def reminder_due_here(self, who: Identity) -> Reply | None:
+        """For a channel that cannot send reminders (the terminal): on the recruiter's reminder
+        day, from their reminder time, the candidates still waiting; else None."""
+        try:
+            async with self.sessions() as session:
+                recruiter = await queries.find_recruiter(
+                    session, who.platform, who.workspace, who.user
+                )
+                if recruiter is None or not recruiter.reminders_enabled:
+                    return None
+                local = self.clock().astimezone(_zone(who.timezone or recruiter.timezone))
+                if local.weekday() != recruiter.reminder_weekday or (
+                    local.time() < recruiter.reminder_time
+                ):
+                    return None
+                pending = await queries.list_candidates(session, recruiter, pending_only=True)
+                if not pending:
+                    return None
+                ctx = Context(
+                    session,
+                    who,
+                    recruiter,
+                    recruiter.language or self.settings.coach_language,
+                    self.clock(),
+                )
+                lines = [self._candidate_line(ctx, c) for c in pending]
+        except DATABASE_ERRORS:
+            return None
+        text = self.t(ctx.language, "reminder_here", count=len(pending)) + "\n" + "\n".join(lines)
+        return Reply(text=text)
+
     async def _run(
         self,
         who: Identity,
@@ -456,18 +496,51 @@ class Coach:
 
     async def _add(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Add)
+        rejected_at, problem = self._rejection_moment(ctx, command.rejected_on)
+        if rejected_at is None:
+            return [Reply(text=problem)]
         position = await queries.get_or_create_position(
             ctx.session, ctx.recruiter.workspace_id, command.position, ctx.now
         )
+        if not command.confirmed:
+            namesakes = await queries.pending_namesakes(
+                ctx.session, ctx.recruiter, command.name, position
+            )
+            if namesakes:
+                # A second row for the same person halves their report figures; ask first.
+                first = namesakes[0]
+                text = self.t(
+                    ctx.language,
+                    "add_duplicate",
+                    name=first.name,
+                    id=first.public_id,
+                    position=position.title,
+                )
+                yes = Button(
+                    label=self.t(ctx.language, "button_add_anyway"),
+                    command="confirm " + _add_words(command),
+                    style="primary",
+                )
+                return [Reply(text=text, confirm=yes)]
         candidate = await queries.add_candidate(
-            ctx.session, ctx.recruiter, position, command.name, command.internal, ctx.now
+            ctx.session,
+            ctx.recruiter,
+            position,
+            command.name,
+            command.internal,
+            ctx.now,
+            rejected_at=rejected_at,
         )
         key = "added_internal" if command.internal else "added"
         text = self.t(
             ctx.language, key, name=candidate.name, id=candidate.public_id, position=position.title
         )
+        if command.rejected_on is not None:
+            text += " " + self.t(
+                ctx.language, "added_rejected_on", date=self._date_text(ctx, rejected_at)
+            )
         card = Card(
-            title=f"{candidate.name} ({candidate.public_id})",
+            title=candidate.name or "",
             lines=[position.title],
             buttons=[
                 Button(
@@ -479,14 +552,50 @@ class Coach:
         )
         return [Reply(text=text, cards=[card])]
 
+    def _rejection_moment(
+        self, ctx: Context, typed: commands.DayOfYear | None
+    ) -> tuple[datetime | None, str]:
+        """When the candidate was told no, from a typed date in the recruiter's time zone;
+        or why that date cannot be right. Deadlines, reminders and retention count from it."""
+        if typed is None:
+            return ctx.now, ""
+        zone = _zone(ctx.recruiter.timezone)
+        local_now = ctx.now.astimezone(zone)
+        today = local_now.date()
+        day = typed.resolve(today)
+        if day is None:
+            return None, self.t(ctx.language, "problem_bad_date") + "\n" + self.t(
+                ctx.language, "usage_add"
+            )
+        shown = self._day_text(ctx.language, day)
+        if day > today:
+            return None, self.t(ctx.language, "date_in_future", date=shown)
+        if day < today - timedelta(days=365):
+            return None, self.t(ctx.language, "date_too_old", date=shown)
+        # The time of day of now, so "days since rejection" is the plain count of days.
+        moment = datetime.combine(day, local_now.timetz().replace(tzinfo=None), tzinfo=zone)
+        return moment.astimezone(UTC), ""
+
+    def _date_text(self, ctx: Context, moment: datetime) -> str:
+        return self._day_text(ctx.language, moment.astimezone(_zone(ctx.recruiter.timezone)).date())
+
+    def _day_text(self, language: str, day: date) -> str:
+        return day.strftime("%d.%m.%Y") if language == "nb" else day.isoformat()
+
     async def _list(self, ctx: Context, command: commands.Command) -> list[Reply]:
         candidates = await queries.list_candidates(ctx.session, ctx.recruiter)
         if not candidates:
             return [Reply(text=self.t(ctx.language, "list_empty"))]
         lines = [self._candidate_line(ctx, c) for c in candidates]
         cards = [self._candidate_card(ctx, c) for c in candidates if c.outcome is None]
-        text = self.t(ctx.language, "list_header", count=len(candidates)) + "\n" + "\n".join(lines)
-        return [Reply(text=text, cards=cards)]
+        header = self.t(ctx.language, "list_header", count=len(candidates))
+        text = header + "\n" + "\n".join(lines)
+        done = len(candidates) - len(cards)
+        # Channels that show the cards show this instead of the text: one row per candidate.
+        heading = header
+        if done:
+            heading += "\n" + self.t(ctx.language, "list_done_elsewhere", count=done)
+        return [Reply(text=text, cards=cards, heading=heading)]
 
     async def _start(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Start)
@@ -497,8 +606,16 @@ class Coach:
         preparation = await self._preparation(ctx, candidate, guide)
         form = await self._form(ctx, candidate, preparation, guide)
         resumed = any(field.value for field in form.fields)
-        key = "start_resume" if resumed else "start_intro"
+        if preparation.completed_at is not None:
+            key = "start_edit"
+        else:
+            key = "start_resume" if resumed else "start_intro"
         text = self.t(ctx.language, key, name=candidate.name, position=candidate.position.title)
+        note = await queries.last_note(ctx.session, candidate)
+        if note or candidate.attempts:
+            text += "\n" + self.t(
+                ctx.language, "start_history", attempts=candidate.attempts, note=note or "–"
+            )
         return [Reply(text=text, form=form)]
 
     async def _log(self, ctx: Context, command: commands.Command) -> list[Reply]:
@@ -510,13 +627,31 @@ class Coach:
             return [Reply(text=self.t(ctx.language, "skip_needs_reason", id=candidate.public_id))]
         if candidate.outcome is not None:
             outcome = self.t(ctx.language, f"outcome_{candidate.outcome}")
-            return [
-                Reply(
-                    text=self.t(
-                        ctx.language, "already_logged", name=candidate.name, outcome=outcome
+            if candidate.outcome == command.outcome:
+                return [
+                    Reply(
+                        text=self.t(
+                            ctx.language, "already_logged", name=candidate.name, outcome=outcome
+                        )
                     )
+                ]
+            new = self.t(ctx.language, f"outcome_{command.outcome}")
+            if not command.confirmed:
+                words = f"confirm log {candidate.public_id} {command.outcome}"
+                yes = Button(
+                    label=self.t(ctx.language, "button_correct", outcome=new),
+                    command=f"{words} {command.note}" if command.note else words,
+                    style="primary",
                 )
-            ]
+                text = self.t(
+                    ctx.language, "correct_ask", name=candidate.name, old=outcome, new=new
+                )
+                return [Reply(text=text, confirm=yes)]
+            await queries.add_call_log(
+                ctx.session, candidate, ctx.recruiter, command.outcome, command.note, ctx.now
+            )
+            text = self.t(ctx.language, "corrected", name=candidate.name, old=outcome, new=new)
+            return [Reply(text=text)]
         await queries.add_call_log(
             ctx.session, candidate, ctx.recruiter, command.outcome, command.note, ctx.now
         )
@@ -639,9 +774,11 @@ class Coach:
         recruiter.reminder_weekday = command.weekday
         recruiter.reminder_time = command.at
         day = self.t(ctx.language, f"day_{WEEKDAY_KEYS[command.weekday]}")
+        # The terminal sends nothing by itself: say so, instead of promising a message.
+        key = "remind_set_console" if ctx.who.platform == "console" else "remind_set"
         text = self.t(
             ctx.language,
-            "remind_set",
+            key,
             day=day,
             time=command.at.strftime("%H:%M"),
             timezone=recruiter.timezone,
@@ -867,7 +1004,8 @@ class Coach:
             # No talent pool for a colleague: they are already with us.
             buttons = [b for b in buttons if not b.command.startswith("consent ")]
         card = Card(title=title, script=lines, buttons=buttons)
-        return Reply(text=title + "\n\n" + script.as_text(lines), cards=[card])
+        # The card holds title and script: channels showing it show the title once.
+        return Reply(text=title + "\n\n" + script.as_text(lines), cards=[card], heading="")
 
     def outcome_buttons(
         self, language: str, candidate: Candidate | CandidateSummary
@@ -890,37 +1028,63 @@ class Coach:
         ]
 
     def _candidate_line(self, ctx: Context, candidate: Candidate | CandidateSummary) -> str:
-        days = max(0, (ctx.now - candidate.rejected_at).days)
-        if candidate.outcome is None:
-            status = self.t(ctx.language, "status_pending", attempts=candidate.attempts)
-        else:
-            status = self.t(ctx.language, f"outcome_{candidate.outcome}")
         key = "candidate_line_internal" if candidate.internal else "candidate_line"
-        return self.t(
+        line = self.t(
             ctx.language,
             key,
             name=candidate.name,
             id=candidate.public_id,
             position=candidate.position_title,
-            days=days,
-            status=status,
+            days=self._days(ctx, candidate),
+            status=self._status(ctx, candidate),
         )
+        note = getattr(candidate, "last_note", None)
+        if note:
+            line += "\n  " + self.t(ctx.language, "candidate_note", note=note)
+        return line
 
-    def _candidate_card(self, ctx: Context, candidate: Candidate | CandidateSummary) -> Card:
-        return Card(
-            title=f"{candidate.name} ({candidate.public_id})",
-            lines=[self._candidate_line(ctx, candidate)],
-            buttons=[
-                Button(
-                    label=self.t(ctx.language, "button_prepare"),
-                    command=f"start {candidate.public_id}",
-                    style="primary",
-                ),
-                *self.outcome_buttons(ctx.language, candidate)[:4],
-            ],
+    def _days(self, ctx: Context, candidate: Candidate | CandidateSummary) -> int:
+        return max(0, (ctx.now - candidate.rejected_at).days)
+
+    def _status(self, ctx: Context, candidate: Candidate | CandidateSummary) -> str:
+        if candidate.outcome is None:
+            return self.t(ctx.language, "status_pending", attempts=candidate.attempts)
+        return self.t(ctx.language, f"outcome_{candidate.outcome}")
+
+    def _candidate_card(self, ctx: Context, candidate: CandidateSummary) -> Card:
+        """One row: name as the title; position, days and status; the last note. The first
+        button is the next step (Prepare, or Called once prepared), the rest go in a menu."""
+        row = self.t(
+            ctx.language,
+            "candidate_row_internal" if candidate.internal else "candidate_row",
+            position=candidate.position_title,
+            days=self._days(ctx, candidate),
+            status=self._status(ctx, candidate),
         )
+        lines = [row]
+        if candidate.last_note:
+            lines.append(self.t(ctx.language, "candidate_note", note=candidate.last_note))
+        ref = candidate.public_id
+        prepare = Button(
+            label=self.t(ctx.language, "button_prepare"), command=f"start {ref}", style="primary"
+        )
+        outcomes = self.outcome_buttons(ctx.language, candidate)
+        if candidate.prepared:
+            edit = Button(label=self.t(ctx.language, "button_edit"), command=f"start {ref}")
+            buttons = [outcomes[0], *outcomes[1:4], edit, outcomes[4]]
+        else:
+            # "Called" before the call is prepared is not offered; declining needs no script.
+            buttons = [prepare, outcomes[2], outcomes[3]]
+        return Card(title=candidate.name, lines=lines, buttons=buttons)
 
     def _parse_error(self, language: str, error: commands.ParseError) -> str:
+        if error.suggestion:
+            return self.t(
+                language,
+                "problem_unknown_command_suggest",
+                value=error.value,
+                suggestion=error.suggestion,
+            )
         text = self.t(language, f"problem_{error.problem}", value=error.value)
         if error.usage:
             text += "\n" + self.t(language, error.usage)
@@ -941,6 +1105,24 @@ def _conversation_key(conversation: str) -> str:
     if len(key) <= 200:
         return key
     return "conversation:" + hashlib.sha256(conversation.encode()).hexdigest()
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _add_words(command: commands.Add) -> str:
+    """An `add` as grammar words again (for the yes-button after asking about a namesake)."""
+    parts = [command.name, command.position]
+    if command.internal:
+        parts.append("internal")
+    if command.rejected_on is not None:
+        day = command.rejected_on
+        parts.append(f"{day.day}.{day.month}.{day.year}" if day.year else f"{day.day}.{day.month}.")
+    return "add " + " | ".join(parts)
 
 
 def _valid_zone(name: str) -> bool:

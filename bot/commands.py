@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 
 MAX_INPUT = 4000
 MAX_NAME = 200
@@ -24,11 +26,22 @@ OUTCOME_WORDS: dict[str, Outcome] = {
     "ikke-svar": "no-answer",
     "ikkesvar": "no-answer",
     "declined": "declined",
+    "takket-nei": "declined",
+    "takketnei": "declined",
+    # The first Norwegian word, kept so that nothing typed before stops working.
     "avslo": "declined",
     "avslått": "declined",
     "skipped": "skipped",
     "hoppet-over": "skipped",
+    "hoppetover": "skipped",
     "droppet": "skipped",
+}
+# People type the Norwegian outcomes as two words as often as with the hyphen.
+TWO_WORD_OUTCOMES: dict[tuple[str, str], Outcome] = {
+    ("ikke", "svar"): "no-answer",
+    ("no", "answer"): "no-answer",
+    ("takket", "nei"): "declined",
+    ("hoppet", "over"): "skipped",
 }
 
 WEEKDAYS: dict[str, int] = {
@@ -41,9 +54,29 @@ WEEKDAYS: dict[str, int] = {
     "sun": 6, "sunday": 6, "søn": 6, "søndag": 6, "son": 6,
 }  # fmt: skip
 
+MONTHS: dict[str, int] = {
+    "jan": 1, "january": 1, "januar": 1,
+    "feb": 2, "february": 2, "februar": 2,
+    "mar": 3, "march": 3, "mars": 3,
+    "apr": 4, "april": 4,
+    "may": 5, "mai": 5,
+    "jun": 6, "june": 6, "juni": 6,
+    "jul": 7, "july": 7, "juli": 7,
+    "aug": 8, "august": 8,
+    "sep": 9, "sept": 9, "september": 9,
+    "oct": 10, "october": 10, "okt": 10, "oktober": 10,
+    "nov": 11, "november": 11,
+    "dec": 12, "december": 12, "des": 12, "desember": 12,
+}  # fmt: skip
+
 _CANDIDATE = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 _PREFIX = re.compile(r"^\s*/?feedback[-_ ]call\b", re.IGNORECASE)
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+# The date a candidate was told: ISO, Norwegian 20.11.2026 or 20.11., or "20. november [2026]".
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_NB_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?$")
+_WORD_DATE = re.compile(r"^(\d{1,2})\.? ([^\W\d]+)\.?(?: (\d{4}))?$")
+CONFIRM_WORDS = frozenset({"confirm", "bekreft"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Lone surrogates arrive through JSON escapes ("\\ud800") and no database can store them.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -53,11 +86,36 @@ class Help(BaseModel):
     kind: Literal["help"] = "help"
 
 
+class DayOfYear(BaseModel):
+    """A date as typed; the year may be left out ("20.11."), so the engine fills it in."""
+
+    day: Annotated[int, Field(ge=1, le=31)]
+    month: Annotated[int, Field(ge=1, le=12)]
+    year: int | None = None
+
+    def resolve(self, today: date) -> date | None:
+        """The date meant; without a year, the latest such date not after today. None if the
+        day does not exist (31.11.)."""
+        years = [self.year] if self.year is not None else [today.year, today.year - 1]
+        for year in years:
+            try:
+                day = date(year, self.month, self.day)
+            except ValueError:
+                continue
+            if self.year is not None or day <= today:
+                return day
+        return None
+
+
 class Add(BaseModel):
     kind: Literal["add"] = "add"
     name: _CANDIDATE
     position: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
     internal: bool = False
+    # When the candidate was told no; None = today.
+    rejected_on: DayOfYear | None = None
+    # A second pending candidate of the same name and position was asked about and confirmed.
+    confirmed: bool = False
 
 
 class ListCandidates(BaseModel):
@@ -74,6 +132,8 @@ class Log(BaseModel):
     candidate: _CANDIDATE
     outcome: Outcome
     note: Annotated[str, Field(max_length=MAX_NOTE)] | None = None
+    # Replacing a final outcome was asked about and confirmed.
+    confirmed: bool = False
 
 
 class Report(BaseModel):
@@ -188,6 +248,8 @@ class ParseError(BaseModel):
     problem: str
     usage: str | None = None
     value: str = ""
+    # For an unknown command: the nearest known word, if one is near enough.
+    suggestion: str | None = None
 
 
 def parse(text: str) -> Command | ParseError:
@@ -197,19 +259,76 @@ def parse(text: str) -> Command | ParseError:
     text = _CONTROL.sub(" ", _PREFIX.sub("", text, count=1)).strip()
     if not text:
         return Help()
-    verb, _, rest = text.partition(" ")
-    verb = verb.casefold()
-    rest = " ".join(rest.split())
+    verb, rest = split_verb(text)
+    confirmed = verb in CONFIRM_WORDS
+    if confirmed:
+        # `confirm <command>`: the words of a yes-button, after the coach asked before acting.
+        verb, rest = split_verb(rest)
     builder = _BUILDERS.get(verb)
     if builder is None:
-        return ParseError(problem="unknown_command", value=verb[:40])
+        return ParseError(problem="unknown_command", value=verb[:40], suggestion=nearest(verb))
     try:
-        return builder(rest)
+        command = builder(rest)
+        if confirmed and isinstance(command, Add | Log):
+            command = command.model_copy(update={"confirmed": True})
+        return command
     except _Malformed as malformed:
         return ParseError(problem=malformed.problem, usage=verb_usage(verb))
     except ValidationError as error:
         too_long = any(e["type"] == "string_too_long" for e in error.errors())
         return ParseError(problem="too_long" if too_long else "malformed", usage=verb_usage(verb))
+
+
+def split_verb(text: str) -> tuple[str, str]:
+    """The command word (case-folded; "legg til" is one word) and the rest, spaces squeezed."""
+    words = text.split()
+    if not words:
+        return "", ""
+    verb = words[0].casefold()
+    if len(words) > 1 and (verb, words[1].casefold()) in _TWO_WORD_VERBS:
+        return _TWO_WORD_VERBS[verb, words[1].casefold()], " ".join(words[2:])
+    return verb, " ".join(words[1:])
+
+
+def is_command(text: str) -> bool:
+    """Whether a line reads as a command of the grammar (the chat checklist asks about those)."""
+    verb, _ = split_verb(_PREFIX.sub("", text, count=1))
+    return verb in _BUILDERS and not isinstance(parse(text), ParseError)
+
+
+def nearest(word: str) -> str | None:
+    """The known command word closest to a mistyped one ("lsit" -> "list"), if close enough."""
+    if not word or len(word) > 40:
+        return None
+    # Damerau-Levenshtein counts a swap of two letters as one slip, as people make them.
+    found = process.extractOne(
+        word, _BUILDERS.keys(), scorer=DamerauLevenshtein.distance, score_cutoff=2
+    )
+    if found is None:
+        return None
+    match, distance, _ = found
+    # One slip in a short word, two in a longer one; never a guess for a two-letter word.
+    return match if distance <= max(1, min(2, len(word) // 4)) and len(word) > 2 else None
+
+
+def parse_date(text: str) -> DayOfYear | None:
+    """`2026-11-20`, `20.11.2026`, `20.11.`, `20. november 2026`, `20 nov`; None if not a date."""
+    text = " ".join(text.casefold().split())
+    if match := _ISO_DATE.match(text):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _NB_DATE.match(text):
+        day, month = int(match.group(1)), int(match.group(2))
+        year_text = match.group(3)
+        year = None if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
+    elif (match := _WORD_DATE.match(text)) and match.group(2) in MONTHS:
+        day, month = int(match.group(1)), MONTHS[match.group(2)]
+        year = int(match.group(3)) if match.group(3) else None
+    else:
+        return None
+    try:
+        return DayOfYear(day=day, month=month, year=year)
+    except ValidationError:
+        return None
 
 
 def clean(text: str) -> str:
@@ -248,14 +367,26 @@ def _help(rest: str) -> Command:
 
 def _add(rest: str) -> Command:
     parts = [part.strip() for part in rest.split("|")]
-    if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+    if len(parts) not in (2, 3, 4) or not parts[0] or not parts[1]:
         raise _Malformed()
     internal = False
-    if len(parts) == 3:
-        if parts[2].casefold() not in ("internal", "intern"):
-            raise _Malformed()
-        internal = True
-    return _build({"kind": "add", "name": parts[0], "position": parts[1], "internal": internal})
+    rejected_on: DayOfYear | None = None
+    for extra in parts[2:]:
+        if extra.casefold() in ("internal", "intern") and not internal:
+            internal = True
+        elif rejected_on is None and (rejected_on := parse_date(extra)) is not None:
+            continue
+        else:
+            raise _Malformed("bad_date" if any(ch.isdigit() for ch in extra) else "malformed")
+    return _build(
+        {
+            "kind": "add",
+            "name": parts[0],
+            "position": parts[1],
+            "internal": internal,
+            "rejected_on": rejected_on,
+        }
+    )
 
 
 def _one_candidate(kind: str) -> object:
@@ -272,8 +403,12 @@ def _log(rest: str) -> Command:
     # The outcome word ends the candidate's name, which may have several words.
     for index, word in enumerate(words[1:], start=1):
         outcome = OUTCOME_WORDS.get(word.casefold())
+        size = 1
+        if outcome is None and index + 1 < len(words):
+            outcome = TWO_WORD_OUTCOMES.get((word.casefold(), words[index + 1].casefold()))
+            size = 2
         if outcome is not None:
-            note = " ".join(words[index + 1 :]) or None
+            note = " ".join(words[index + size :]) or None
             candidate = " ".join(words[:index])
             return _build({"kind": "log", "candidate": candidate, "outcome": outcome, "note": note})
     if not words:
@@ -396,7 +531,6 @@ def _position(rest: str) -> Command:
 
 _BUILDERS = {
     "help": _help,
-    "hjelp": _help,
     "add": _add,
     "list": _no_args("list"),
     "start": _one_candidate("start"),
@@ -404,28 +538,37 @@ _BUILDERS = {
     "report": _report,
     "remind": _remind,
     "snooze": _snooze,
-    "utsett": _snooze,
     "consent": _consent,
     "pool": _no_args("pool"),
     "export": _one_candidate("export"),
     "erase": _one_candidate("erase"),
     "practice": _practice,
-    "øv": _practice,
     "integration": _integration,
-    "integrasjon": _integration,
     "unassigned": _no_args("unassigned"),
-    "utildelte": _no_args("unassigned"),
     "assign": _assign,
-    "tildel": _assign,
     "position": _position,
-    "stilling": _position,
 }
-_ALIASES = {
+# The Norwegian words (DESIGN.md), each the same command as its English one.
+NORWEGIAN_VERBS: dict[str, str] = {
     "hjelp": "help",
+    "legg-til": "add",
+    "liste": "list",
+    "forbered": "start",
+    "logg": "log",
+    "rapport": "report",
+    "påminnelse": "remind",
     "utsett": "snooze",
+    "samtykke": "consent",
+    "ressursbank": "pool",
+    "eksport": "export",
+    "slett": "erase",
+    "stilling": "position",
+    "posisjon": "position",
     "øv": "practice",
     "integrasjon": "integration",
     "utildelte": "unassigned",
     "tildel": "assign",
-    "stilling": "position",
 }
+_BUILDERS.update({word: _BUILDERS[english] for word, english in NORWEGIAN_VERBS.items()})
+_TWO_WORD_VERBS = {("legg", "til"): "legg-til"}
+_ALIASES = dict(NORWEGIAN_VERBS)

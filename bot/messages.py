@@ -165,6 +165,12 @@ class Reply(BaseModel):
     attachment: Attachment | None = None
     practice: PracticeView | None = None
     private: bool = True
+    # For channels that show the cards: the text to show above them instead of `text`, whose
+    # lines the cards repeat (a list). None: show `text`.
+    heading: str | None = None
+    # A yes/no question before acting (a second namesake, a corrected outcome): the button
+    # holds the words that mean yes; no means nothing happens.
+    confirm: Button | None = None
 
     @model_validator(mode="after")
     def _candidate_parts_are_private(self) -> Reply:

@@ -183,8 +183,10 @@ class Privacy:
         return None, Reply(text=text)
 
     def _admins_only(self, ctx: Context, action: str) -> Reply:
-        # Said before any lookup, so a refusal does not tell whether the person exists.
-        log.warning("%s refused: user %s is not an admin", action, ctx.who.user)
+        # Said before any lookup, so a refusal does not tell whether the person exists. INFO, not
+        # WARNING: the user was answered politely; nothing is wrong with the program, and the
+        # terminal (which shows WARNING and up) must not print log lines into the conversation.
+        log.info("%s refused: user %s is not an admin", action, ctx.who.user)
         return Reply.shareable(self.t(ctx.language, "admins_only"))
 
     def _audit(self, ctx: Context, action: str, candidate: Candidate) -> None:

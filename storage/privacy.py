@@ -132,7 +132,7 @@ CANDIDATE_DATA: tuple[Covered, ...] = (
         on_erase="clear_personal",
         # What was said about the person goes; that a call was tried stays for the statistics.
         personal=_fs("note"),
-        kept=_fs("recruiter_id", "outcome", "created_at"),
+        kept=_fs("recruiter_id", "outcome", "replaced_outcome", "created_at"),
         internal=_fs("id", "candidate_id"),
         rows=lambda c: select(CallLog).where(CallLog.candidate_id == c.id).order_by(CallLog.id),
     ),

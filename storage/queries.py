@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from anyascii import anyascii
 from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,11 @@ from storage.tables import (
 # No 0/o, 1/l/i: ids are read aloud and typed from a phone screen.
 _ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 _Row = TypeVar("_Row")
+
+
+def fold(text: str) -> str:
+    """A name as it is compared: no case, no accents, one space (Bjorn = Bjørn, Asa = Åsa)."""
+    return " ".join(anyascii(text).casefold().split())
 
 
 def new_public_id() -> str:
@@ -134,7 +140,9 @@ async def add_candidate(
     name: str,
     internal: bool,
     now: datetime,
+    rejected_at: datetime | None = None,
 ) -> Candidate:
+    """A new candidate, told no at `rejected_at` (default: now)."""
     for _ in range(10):
         try:
             async with session.begin_nested():
@@ -145,7 +153,7 @@ async def add_candidate(
                     position_id=position.id,
                     name=name,
                     internal=internal,
-                    rejected_at=now,
+                    rejected_at=rejected_at or now,
                     attempts=0,
                     created_at=now,
                 )
@@ -182,11 +190,35 @@ async def find_in_workspace(
     if by_id:
         return list(by_id)
     rows = (await session.scalars(base.order_by(Candidate.rejected_at, Candidate.id))).all()
-    wanted = ref.casefold()
-    exact = [c for c in rows if c.name and c.name.casefold() == wanted]
+    wanted = fold(ref)
+    names = [(c, fold(c.name)) for c in rows if c.name]
+    exact = [c for c, name in names if name == wanted]
     if exact:
         return exact
-    return [c for c in rows if c.name and wanted in c.name.casefold()]
+    return [c for c, name in names if wanted in name]
+
+
+async def pending_namesakes(
+    session: AsyncSession, recruiter: Recruiter, name: str, position: Position
+) -> list[Candidate]:
+    """The recruiter's pending candidates of this name (accent- and case-free) and position."""
+    rows = await session.scalars(
+        select(Candidate)
+        .options(selectinload(Candidate.position))
+        .where(
+            _own(recruiter),
+            Candidate.position_id == position.id,
+            Candidate.outcome.is_(None),
+            Candidate.name.is_not(None),
+        )
+        .order_by(Candidate.id)
+    )
+    wanted = fold(name)
+    return [c for c in rows if c.name and fold(c.name) == wanted]
+
+
+async def last_note(session: AsyncSession, candidate: Candidate) -> str | None:
+    return await session.scalar(_LAST_NOTE.where(CallLog.candidate_id == candidate.id))
 
 
 async def own_candidate(
@@ -215,7 +247,18 @@ class CandidateSummary:
     outcome: str | None
     attempts: int
     position_title: str
+    # The newest call note, shown back so notes are never write-only.
+    last_note: str | None = None
+    # A call script was made: the next step is the call, not the preparation.
+    prepared: bool = False
 
+
+_LAST_NOTE = (
+    select(CallLog.note)
+    .where(CallLog.note.is_not(None))
+    .order_by(CallLog.created_at.desc(), CallLog.id.desc())
+    .limit(1)
+)
 
 # Built once: `list` and `help` run on nearly every request.
 _CANDIDATES = (
@@ -227,6 +270,16 @@ _CANDIDATES = (
         Candidate.outcome,
         Candidate.attempts,
         Position.title,
+        _LAST_NOTE.where(CallLog.candidate_id == Candidate.id)
+        .correlate(Candidate)
+        .scalar_subquery(),
+        select(CallPreparation.id)
+        .where(
+            CallPreparation.candidate_id == Candidate.id,
+            CallPreparation.completed_at.is_not(None),
+        )
+        .correlate(Candidate)
+        .exists(),
     )
     .join(Position, Position.id == Candidate.position_id)
     .where(
@@ -247,7 +300,10 @@ async def list_candidates(
     rows = await session.execute(
         query, {"recruiter": recruiter.id, "workspace": recruiter.workspace_id}
     )
-    return [CandidateSummary(*row) for row in rows]
+    return [
+        CandidateSummary(*row[:-1], prepared=bool(row[-1]))  # type: ignore[misc]
+        for row in rows
+    ]
 
 
 async def get_preparation(session: AsyncSession, candidate: Candidate) -> CallPreparation | None:
@@ -330,16 +386,24 @@ async def add_call_log(
     note: str | None,
     now: datetime,
 ) -> CallLog:
+    """Record an outcome. On a candidate with a final outcome it is a correction: the earlier
+    log stays as history and this one names the outcome it replaced."""
+    replaced = candidate.outcome
     log = CallLog(
         candidate_id=candidate.id,
         recruiter_id=recruiter.id,
         outcome=outcome,
         note=note,
+        replaced_outcome=replaced,
         created_at=now,
     )
     session.add(log)
     if outcome == "no-answer":
         candidate.attempts += 1
+        if replaced is not None:
+            # "Called" was a mistake: they were not reached, so they wait for a call again.
+            candidate.outcome = None
+            candidate.outcome_at = None
     else:
         candidate.outcome = outcome
         candidate.outcome_at = now

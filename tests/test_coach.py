@@ -193,8 +193,13 @@ async def test_no_answer_keeps_pending_and_counts_attempts(
     report = await say(coach, who, "report")
     assert "0 called, 0 declined, 0 skipped, 1 waiting" in report.text
     await say(coach, who, f"log {candidate} declined")
-    again = await say(coach, who, f"log {candidate} called")
+    again = await say(coach, who, f"log {candidate} declined")
     assert "already logged" in again.text
+    # A different outcome is a correction: asked about first, nothing changes until confirmed.
+    asked = await say(coach, who, f"log {candidate} called")
+    assert asked.confirm is not None
+    report = await say(coach, who, "report")
+    assert "0 called, 1 declined, 0 skipped, 0 waiting" in report.text
 
 
 async def test_skipped_needs_a_reason(coach: Coach, person: Callable[..., Identity]) -> None:
@@ -282,7 +287,8 @@ async def test_norwegian_answers_and_errors(coach: Coach, person: Callable[..., 
     reply = await say(coach, who, "add Kari Nordmann | Sykepleier")
     assert "er lagt til for stillingen Sykepleier" in reply.text
     assert "kjenner ikke kommandoen «dans»" in (await say(coach, who, "dans")).text
-    assert "Prøv: add" in (await say(coach, who, "add Kari")).text
+    # Norwegian usage lines show the Norwegian words.
+    assert "Prøv: legg til" in (await say(coach, who, "add Kari")).text
     start = await say(coach, who, "start Kari")
     assert start.form and start.form.fields[0].label == "Relevant kompetanse"
 

@@ -150,6 +150,7 @@ async def test_the_console_asks_for_the_requirement_and_keeps_the_text(
             GAPS_EN,
             "",
             "",
+            "",  # among the strongest? Enter: no
             "quit",
         ],
         "--lang",
@@ -185,6 +186,7 @@ async def test_the_console_in_norwegian(database_url: str) -> None:
             "Utlysningen krevde erfaring med A-meldingen; du har ikke levert den selv.",
             "",
             "",
+            "",  # blant de sterkeste? Enter: nei
             "avslutt",
         ],
         "--lang",

@@ -6,13 +6,15 @@ import asyncio
 import locale
 import os
 import pwd
+from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.coach import Coach, StepResult
+from bot.checklist_chat import ChatChecklist, Turn, Walk
+from bot.coach import Coach
 from bot.messages import Form, Identity, Inbound, Language, PracticeView, Reply
 
 QUIT_WORDS = frozenset({"quit", "exit", "avslutt", "q"})
-YES_WORDS = frozenset({"ja", "j", "yes", "y"})
 
 
 def account_full_name() -> str | None:
@@ -35,6 +37,26 @@ def language_from_environment(default: Language) -> Language:
     return "nb" if current[:2].lower() in ("nb", "nn", "no") else default
 
 
+def local_zone() -> str | None:
+    """The machine's time zone by its IANA name (TZ, else /etc/localtime's link), if known."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = str(Path("/etc/localtime").resolve())
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if not name:
+            continue
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        return name
+    return None
+
+
 class Console:
     def __init__(self, coach: Coach, who: Identity, stdin: TextIO, stdout: TextIO) -> None:
         self.coach = coach
@@ -46,6 +68,10 @@ class Console:
 
     async def run(self) -> None:
         self.say(self.t("console_welcome"))
+        # The terminal cannot message anyone: on the reminder day it shows who is waiting.
+        due = await self.coach.reminder_due_here(self.who)
+        if due is not None:
+            self.say(due.text)
         while True:
             line = await self.read("> ")
             if line is None or line.strip().casefold() in QUIT_WORDS:
@@ -59,8 +85,23 @@ class Console:
                     return
 
     async def show(self, reply: Reply) -> bool:
-        """Print a reply and walk its checklist or practice call; False when input ended."""
+        """Print a reply, ask its yes/no question, walk its checklist or practice call.
+
+        False when input ended.
+        """
         self.say(reply.text)
+        if reply.confirm is not None:
+            self.say(self.t("confirm_yes_no"))
+            answer = await self.read("» ")
+            if answer is None:
+                return False
+            if answer.strip().casefold() in ("yes", "y", "ja", "j"):
+                yes = Inbound(text=reply.confirm.command)
+                for follow in await self.coach.handle(self.who, yes):
+                    if not await self.show(follow):
+                        return False
+            else:
+                self.say(self.t("confirm_no"))
         if reply.practice is not None and not reply.practice.done:
             return await self.practise(reply.practice)
         if reply.form is None:
@@ -86,65 +127,32 @@ class Console:
             state = reply.practice.state
 
     async def walk(self, form: Form) -> bool:
-        self.say(form.intro)
-        total = len(form.fields)
-        for number, field in enumerate(form.fields, start=1):
-            self.say("")
-            self.say(self.t("console_step", number=number, total=total, title=field.label))
-            if field.value:
-                self.say(self.t("console_saved", value=field.value))
-                continue
-            self.say(field.question)
-            self.say(self.t("console_tip", tip=field.tip))
-            self.say(self.t("console_example", example=field.example))
-            if field.start:
-                self.say(self.t("console_start", value=field.start))
-                self.say(self.t("console_use_start"))
-            elif not field.required:
-                self.say(self.t("console_optional"))
-            while True:
-                answer = await self.read("» ")
-                if answer is None:
-                    self.say(self.t("console_paused", id=form.candidate_id))
-                    return False
-                if field.start and not answer.strip():
-                    # The position's starting point, checked like anything typed.
-                    answer = field.start
-                result = await self.coach.answer_step(
-                    self.who, form.candidate_id, field.key, answer
-                )
-                while not result.accepted and result.confirmable:
-                    # Risky: kept only if they name the requirement it is about.
-                    self.say(result.message)
-                    self.say(self.t("console_confirm"))
-                    requirement = await self.read("» ")
-                    if requirement is None:
-                        self.say(self.t("console_paused", id=form.candidate_id))
-                        return False
-                    if not requirement.strip():
-                        result = StepResult(False)
-                        break
-                    result = await self.coach.answer_step(
-                        self.who, form.candidate_id, field.key, answer, requirement=requirement
-                    )
-                if result.accepted:
-                    break
-                if result.message:
-                    self.say(result.message)
-        if form.strongest_question:
-            self.say("")
-            self.say(form.strongest_question)
-            self.say(self.t("console_strongest"))
+        """The checklist one point at a time; saved answers are the defaults (Enter keeps)."""
+        checklist = ChatChecklist(self.coach, self.who, self.language)
+        turn = await checklist.begin(form)
+        walk = self.play(turn)
+        while walk is not None:
             answer = await self.read("» ")
             if answer is None:
-                self.say(self.t("console_paused", id=form.candidate_id))
+                self.say(self.t("console_paused", id=walk.candidate_id))
                 return False
-            strongest = answer.strip().casefold() in YES_WORDS
-            await self.coach.mark_strongest(self.who, form.candidate_id, strongest)
-        self.say("")
-        script = await self.coach.finish(self.who, form.candidate_id)
-        self.say(script.text)
+            if answer.strip().casefold() in QUIT_WORDS:
+                # Everything answered is stored already; leaving is safe.
+                self.say(self.t("console_paused", id=walk.candidate_id))
+                return False
+            turn = await checklist.turn(walk, answer)
+            walk = self.play(turn)
         return True
+
+    def play(self, turn: Turn) -> Walk | None:
+        """Print what a checklist turn says; the state to carry on with, if any."""
+        for reply in turn.replies:
+            self.say(reply.text)
+        for line in turn.lines:
+            self.say(line)
+        if turn.script is not None:
+            self.say(turn.script.text)
+        return turn.walk
 
     async def read(self, prompt: str) -> str | None:
         if self.interactive:

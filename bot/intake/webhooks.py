@@ -50,10 +50,17 @@ def _answer(status: int, result: str) -> web.Response:
 
 
 async def read_bounded(request: web.Request, limit: int = MAX_BODY) -> bytes | None:
-    """The raw body, or None when it is larger than `limit` (read no further than that)."""
+    """The raw body, or None when it is larger than `limit`.
+
+    Through `request.read()`, which the server's body check has read (and bounded) already and
+    which aiohttp itself bounds by the application's client_max_size otherwise.
+    """
     if request.content_length is not None and request.content_length > limit:
         return None
-    body = await request.content.read(limit + 1)
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return None
     return None if len(body) > limit else body
 
 

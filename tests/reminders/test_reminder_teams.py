@@ -28,6 +28,7 @@ from tests.channels.teams.fakes import (
     IdentityProvider,
     Running,
     Teams,
+    flat_actions,
 )
 from tests.conftest import Clock
 from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
@@ -116,7 +117,7 @@ async def test_one_proactive_message_with_the_card(
     assert call.body["text"].startswith("Weekly reminder")
     assert "Kari Nordmann" in call.body["text"]
     ref = await public_id(sessions, "Kari Nordmann")
-    actions = [action for card in bot_connector.cards([call]) for action in card["actions"]]
+    actions = [action for card in bot_connector.cards([call]) for action in flat_actions(card)]
     assert [action["data"]["command"] for action in actions] == [
         f"start {ref}",
         f"log {ref} called",

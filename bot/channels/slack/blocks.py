@@ -31,6 +31,10 @@ MAX_SECTION = 3000
 MAX_BUTTON_LABEL = 75
 MAX_BUTTON_VALUE = 2000
 MAX_VIEW_TITLE = 24
+MAX_PLACEHOLDER = 150
+MAX_OVERFLOW_OPTIONS = 5
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
 MAX_PLAIN_INPUT_LABEL = 2000
 MAX_FALLBACK_TEXT = 3000
 MAX_METADATA = 3000
@@ -41,6 +45,18 @@ MAX_TEXT_SECTIONS = 10
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shorten(text: str, limit: int) -> str:
+    """Text within `limit` characters, cut at a word boundary with "…", never mid-word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    # A single word longer than the limit has no boundary; it is the one case cut inside.
+    return cut.rstrip(" ,.;:–-") + "…"
 
 
 def plain(text: str, limit: int = MAX_SECTION) -> dict[str, Any]:
@@ -91,6 +107,33 @@ def actions(buttons: list[Button], language: str, block_id: str) -> Block:
     }
 
 
+def overflow(buttons: list[Button], language: str, index: int) -> Block:
+    """The less used commands of a card behind one "…" menu; each option's value is words."""
+    return {
+        "type": "overflow",
+        "action_id": action_id(language, index),
+        "options": [
+            {
+                "text": plain(shorten(item.label, MAX_OPTION_TEXT), MAX_OPTION_TEXT),
+                "value": item.command[:MAX_OPTION_VALUE],
+            }
+            for item in buttons[:MAX_OVERFLOW_OPTIONS]
+        ],
+    }
+
+
+def card_actions(card: Card, language: str, block_id: str) -> Block:
+    """Two buttons at most: the primary one (the next step) and, when there is more than one
+    other, an overflow menu for those."""
+    first, rest = card.buttons[0], card.buttons[1:]
+    elements = [button(first, language, 0)]
+    if len(rest) == 1:
+        elements.append(button(rest[0], language, 1))
+    elif rest:
+        elements.append(overflow(rest, language, 1))
+    return {"type": "actions", "block_id": block_id, "elements": elements}
+
+
 def text_sections(text: str, max_sections: int = MAX_TEXT_SECTIONS) -> tuple[list[Block], int]:
     """Split text at line breaks into sections Slack accepts; also how many lines were left out."""
     chunks: list[str] = []
@@ -131,38 +174,52 @@ def script_blocks(lines: list[ScriptLine]) -> list[Block]:
     return blocks
 
 
-def card_blocks(card: Card, language: str, index: int) -> list[Block]:
-    blocks: list[Block] = [section(card.title)]
-    blocks += script_blocks(card.script)
+def card_blocks(card: Card, language: str, index: int, whole: bool = False) -> list[Block]:
+    """A card: its title (with its lines when `whole`, or its call script), then its button
+    and menu."""
+    if card.script:
+        blocks = [section(card.title), *script_blocks(card.script)]
+    elif whole:
+        blocks, _ = text_sections("\n".join([card.title, *card.lines]))
+    else:
+        blocks = [section(card.title)]
     if card.buttons:
-        blocks.append(actions(card.buttons, language, f"card:{index}"))
+        blocks.append(card_actions(card, language, f"card:{index}"))
     return blocks
 
 
 def reply_blocks(
     reply: Reply, t: Texts, language: str, max_blocks: int = MAX_MESSAGE_BLOCKS
 ) -> list[Block]:
-    """A reply as a message: its text, then one button row per card (cards name the candidate).
+    """A reply as a message: its text, then each card with its button and menu.
 
-    A call script is shown from its card alone: its text is the same script, as plain text.
+    With a `heading`, the cards carry the details (one row per candidate, a call script), so
+    the heading replaces the text that would repeat them.
     """
-    if any(card.script for card in reply.cards):
-        blocks: list[Block] = []
-        left_out = 0
-    else:
-        blocks, left_out = text_sections(reply.text)
+    whole = reply.heading is not None
+    blocks, left_out = text_sections(reply.heading if whole else reply.text)
     if left_out:
         blocks.append(context(t("slack_more", count=left_out)))
+    if reply.confirm is not None:
+        blocks.append(actions([reply.confirm], language, "confirm"))
     shown = 0
     for index, card in enumerate(reply.cards):
-        more = card_blocks(card, language, index)
-        # Keep one block free for the "and N more" note.
-        if len(blocks) + len(more) > max_blocks - 1:
+        more = card_blocks(card, language, index, whole)
+        # Keep three blocks free: rows without buttons (two sections), "and N more".
+        if len(blocks) + len(more) > max_blocks - 3:
             break
         blocks += more
         shown += 1
-    if shown < len(reply.cards):
-        blocks.append(context(t("slack_more", count=len(reply.cards) - shown)))
+    rest = reply.cards[shown:]
+    if rest and whole:
+        # The rest as plain rows (no buttons): everyone is listed, as far as a section holds.
+        rows = "\n".join(" – ".join([card.title, *card.lines[:1]]) for card in rest)
+        sections, left_out = text_sections(rows, max_sections=2)
+        blocks += sections
+        if left_out:
+            blocks.append(context(t("slack_more", count=left_out)))
+    elif rest:
+        blocks.append(context(t("slack_more", count=len(rest))))
     return blocks
 
 
@@ -190,7 +247,8 @@ def _view(
 ) -> dict[str, Any]:
     view: dict[str, Any] = {
         "type": "modal",
-        "title": plain(title, MAX_VIEW_TITLE),
+        # Titles are written to fit (slack_*_title); a longer one is shortened at a word.
+        "title": plain(shorten(title, MAX_VIEW_TITLE), MAX_VIEW_TITLE),
         "close": plain(t("slack_close"), MAX_VIEW_TITLE),
         "blocks": blocks[:MAX_VIEW_BLOCKS],
     }
@@ -224,7 +282,7 @@ def checklist_modal(form: Form, t: Texts, metadata: str) -> dict[str, Any]:
             # The position's starting point is prefilled, and checked like anything typed.
             element["initial_value"] = (field.value or field.start)[:3000]
         if field.example:
-            element["placeholder"] = plain(field.example, 150)
+            element["placeholder"] = plain(shorten(field.example, MAX_PLACEHOLDER))
         blocks.append(
             {
                 "type": "input",
@@ -253,8 +311,8 @@ def checklist_modal(form: Form, t: Texts, metadata: str) -> dict[str, Any]:
                 "element": element,
             }
         )
-    view = _view(t, form.title, blocks, CHECKLIST)
-    view["submit"] = plain(form.submit_label, MAX_VIEW_TITLE)
+    view = _view(t, t("slack_checklist_title"), blocks, CHECKLIST)
+    view["submit"] = plain(shorten(form.submit_label, MAX_VIEW_TITLE), MAX_VIEW_TITLE)
     view["private_metadata"] = metadata
     return view
 
@@ -342,7 +400,8 @@ def mark_done(blocks: list[Block], block_id: str, text: str) -> list[Block]:
 def home_view(
     t: Texts, language: str, cards: list[Card], heading: str, banner: str | None = None
 ) -> dict[str, Any]:
-    """App Home: an Add candidate button, then each pending candidate with Prepare and Log."""
+    """App Home: an Add candidate button, then one row per pending candidate: name, position,
+    days since rejection, status and last note, the next step's button and a menu."""
     blocks: list[Block] = [
         {"type": "header", "text": plain(t("slack_home_title"), 150)},
     ]
@@ -366,9 +425,7 @@ def home_view(
     blocks += [section(heading), context(t("slack_home_intro")), {"type": "divider"}]
     shown = 0
     for index, card in enumerate(cards):
-        more = [section("\n".join([card.title, *card.lines]))]
-        if card.buttons:
-            more.append(actions(card.buttons, language, f"card:{index}"))
+        more = card_blocks(card, language, index, whole=True)
         if len(blocks) + len(more) > MAX_VIEW_BLOCKS - 1:
             break
         blocks += more

@@ -125,6 +125,11 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _action_command(action: dict[str, Any]) -> str:
+    """A button carries its value; an overflow menu the value of the option chosen."""
+    return _text(action.get("value")) or _text(_dict(action.get("selected_option")).get("value"))
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -672,13 +677,17 @@ class SlackListeners:
     async def on_button(
         self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        """Every command button: its value is grammar words, run once per delivery."""
+        """Every command button or menu option: its value is grammar words, run once per
+        delivery."""
         team, user = ids(body)
         job = jobs.ButtonJob(
             team=team,
             user=user,
-            command=_text(action.get("value")),
-            action={k: action.get(k) for k in ("action_id", "block_id", "action_ts", "value")},
+            command=_action_command(action),
+            action={
+                k: action.get(k)
+                for k in ("action_id", "block_id", "action_ts", "value", "selected_option")
+            },
             trigger_id=_text(body.get("trigger_id")) or None,
             response_url=_text(body.get("response_url")) or None,
             container=_dict(body.get("container")),
@@ -707,7 +716,7 @@ class SlackListeners:
     async def run_button(
         self, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any]
     ) -> None:
-        command = _text(action.get("value"))
+        command = _action_command(action)
         team, user = ids(body)
         hint = blocks.language_of_action(
             _text(action.get("action_id")), self.settings.coach_language

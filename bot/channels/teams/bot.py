@@ -38,8 +38,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from bot import commands
 from bot.channels.teams import cards, practice_cards
 from bot.channels.teams.connector import ConnectorFailure, deliver, tune_connector
+from bot.checklist_chat import ChatChecklist, Turn, Walk
 from bot.coach import Coach
-from bot.messages import Identity, Inbound, Reply, is_platform_id
+from bot.messages import Card, Identity, Inbound, Reply, is_platform_id
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,8 @@ class CoachBot(ActivityHandler):
         self.card_ids = self.conversation_state.create_property("cards")
         # Whether the member lookup for the user's e-mail was made (personal chats only).
         self.email_checked = self.conversation_state.create_property("email_checked")
+        # The chat checklist being walked in this conversation (checklist_chat.Walk as a dict).
+        self.walk = self.conversation_state.create_property("checklist_walk")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         tune_connector(turn_context)
@@ -321,18 +324,83 @@ class CoachBot(ActivityHandler):
             await self._on_submit(turn_context, who, activity.value, key)
             return
         text = text_without_mention(activity)
+        walk = await self._current_walk(turn_context)
+        if walk is not None:
+            await self._checklist_turn(turn_context, who, walk, text, key)
+            return
         replies = await self.coach.handle(who, Inbound(text=text, idempotency_key=key))
         await self._send_replies(turn_context, who, replies)
+
+    # -- the checklist in the chat -----------------------------------------------------------
+
+    async def _current_walk(self, turn_context: TurnContext) -> Walk | None:
+        if not is_personal(turn_context.activity):
+            return None
+        stored = await self.walk.get(turn_context, dict)
+        try:
+            return Walk.model_validate(stored) if stored else None
+        except ValueError:
+            return None
+
+    async def _keep_walk(self, turn_context: TurnContext, walk: Walk | None) -> None:
+        await self.walk.set(turn_context, walk.model_dump() if walk is not None else {})
+
+    async def _begin_chat_checklist(
+        self, turn_context: TurnContext, who: Identity, candidate: str
+    ) -> None:
+        language = await self.coach.language_for(who)
+        replies = await self.coach.handle(who, Inbound(text=f"start {candidate}"))
+        form = next((reply.form for reply in replies if reply.form is not None), None)
+        if form is None or not is_personal(turn_context.activity):
+            await self._send_replies(turn_context, who, replies)
+            return
+        turn = await ChatChecklist(self.coach, who, language).begin(form)
+        await self._play(turn_context, who, language, turn)
+
+    async def _checklist_turn(
+        self, turn_context: TurnContext, who: Identity, walk: Walk, text: str, key: str | None
+    ) -> None:
+        if key is not None and not await self.coach.claim(key):
+            # The Bot Framework delivered this line again: it was answered once already.
+            return
+        language = await self.coach.language_for(who)
+        turn = await ChatChecklist(self.coach, who, language).turn(walk, text)
+        await self._play(turn_context, who, language, turn)
+
+    async def _play(
+        self, turn_context: TurnContext, who: Identity, language: str, turn: Turn
+    ) -> None:
+        await self._keep_walk(turn_context, turn.walk)
+        if turn.replies:
+            await self._send_replies(turn_context, who, turn.replies)
+        said = "\n".join(turn.lines).strip()
+        if said:
+            await self._send(turn_context, plain_text(said))
+        script = turn.script
+        if script is not None and script.cards:
+            candidate = (
+                script.cards[0].buttons[0].command.split()[1] if script.cards[0].buttons else ""
+            )
+            card = cards.script_card(script.cards[0], candidate, self._labels(language))
+            sent = await self._send(turn_context, _card_message(card))
+            await self._remember_card(turn_context, candidate, "script", sent)
+        elif script is not None:
+            await self._send(turn_context, plain_text(script.text))
 
     async def _on_submit(
         self, turn_context: TurnContext, who: Identity, value: dict[str, Any], key: str | None
     ) -> None:
         language = await self.coach.language_for(who)
         if value.get("action") == cards.CHECKLIST_ACTION:
+            # The card was sent: any chat walk through the checklist is over.
+            await self._keep_walk(turn_context, None)
             await self._on_checklist(turn_context, who, value, key)
             return
         if value.get("action") == practice_cards.PRACTICE_ACTION:
             await self._on_practice(turn_context, who, value)
+            return
+        if value.get("action") == cards.CHAT_CHECKLIST_ACTION:
+            await self._begin_chat_checklist(turn_context, who, str(value.get("candidate") or ""))
             return
         command = cards.submitted_command(value)
         if command is None:
@@ -577,6 +645,8 @@ def labels_for(coach: Coach, language: str) -> cards.Labels:
         skip_reason=coach.t(language, "teams_skip_reason"),
         skip_submit=coach.t(language, "teams_skip_submit"),
         result=coach.t(language, "teams_result", result="{result}"),
+        more=coach.t(language, "teams_more"),
+        in_chat=coach.t(language, "teams_in_chat"),
     )
 
 
@@ -592,11 +662,16 @@ def plain_text(text: str) -> Activity:
 
 
 def reply_activity(reply: Reply, labels: cards.Labels) -> Activity:
-    """Text with the reply's cards under it (a list of candidates, or one)."""
-    activity = plain_text(reply.text)
-    if reply.cards:
+    """Text with the reply's cards under it (a list of candidates, or one). With a heading,
+    the cards carry the details and the heading replaces the text that would repeat them."""
+    activity = plain_text(reply.text if reply.heading is None else reply.heading)
+    shown = list(reply.cards)
+    if reply.confirm is not None:
+        # The question is the text; the card under it is only its yes-button.
+        shown.insert(0, Card(title="", buttons=[reply.confirm]))
+    if shown:
         activity.attachments = [
-            CardFactory.adaptive_card(cards.buttons_card(card, labels)) for card in reply.cards
+            CardFactory.adaptive_card(cards.buttons_card(card, labels)) for card in shown
         ]
         activity.attachment_layout = "list"
     return activity

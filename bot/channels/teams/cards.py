@@ -17,6 +17,8 @@ VERSION = "1.4"
 
 # What a card's Action.Submit carries back (Teams merges the card's inputs into it).
 CHECKLIST_ACTION = "checklist"
+# "Answer here in the chat instead": the checklist one point at a time (bot/checklist_chat.py).
+CHAT_CHECKLIST_ACTION = "chat_checklist"
 NOTE_INPUT = "note"
 # The checklist's yes/no "among the strongest" (not a guide step).
 STRONGEST_INPUT = "strongest"
@@ -35,6 +37,8 @@ class Labels(BaseModel):
     skip_reason: str
     skip_submit: str
     result: str  # with {result}
+    more: str = "More"
+    in_chat: str = "Answer in the chat"
 
 
 def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict:
@@ -55,7 +59,8 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
 
 
 def checklist_card(form: Form, labels: Labels, notice: str | None = None) -> dict[str, Any]:
-    """One multiline input per step, id == step key, the tip beside it, errors under it."""
+    """One multiline input per step, id == step key, the saved answer as its value; the tip
+    and the example under the field (a side column is too narrow on a phone), errors last."""
     body: list[dict[str, Any]] = [
         _text(form.title, weight="Bolder", size="Medium"),
         _text(form.intro),
@@ -75,22 +80,21 @@ def checklist_card(form: Form, labels: Labels, notice: str | None = None) -> dic
                 "maxLength": MAX_ANSWER,
             }
         ]
+        answer += [
+            _text(labels.tip.format(tip=field.tip), isSubtle=True, size="Small", spacing="Small"),
+            _text(
+                labels.example.format(example=field.example),
+                isSubtle=True,
+                size="Small",
+                spacing="None",
+            ),
+        ]
         if field.error:
             answer.append(_text(field.error, color="Attention", size="Small"))
-        advice = [
-            _text(labels.tip.format(tip=field.tip), isSubtle=True, size="Small"),
-            _text(labels.example.format(example=field.example), isSubtle=True, size="Small"),
-        ]
         body += [
             _text(label, weight="Bolder", separator=True, spacing="Medium"),
             _text(field.question),
-            {
-                "type": "ColumnSet",
-                "columns": [
-                    {"type": "Column", "width": 3, "items": answer},
-                    {"type": "Column", "width": 2, "items": advice},
-                ],
-            },
+            *answer,
         ]
     if form.strongest_question:
         body += [
@@ -104,13 +108,19 @@ def checklist_card(form: Form, labels: Labels, notice: str | None = None) -> dic
                 "valueOff": "false",
             },
         ]
+    data = {"candidate": form.candidate_id}
     submit = {
         "type": "Action.Submit",
         "title": form.submit_label,
         "style": "positive",
-        "data": {"action": CHECKLIST_ACTION, "candidate": form.candidate_id},
+        "data": {"action": CHECKLIST_ACTION, **data},
     }
-    return _card(body, [submit])
+    in_chat = {
+        "type": "Action.Submit",
+        "title": labels.in_chat,
+        "data": {"action": CHAT_CHECKLIST_ACTION, **data},
+    }
+    return _card(body, [submit, in_chat])
 
 
 def _needs_note(command: str) -> bool:
@@ -149,8 +159,9 @@ def buttons_card(
     buttons: bool = True,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A candidate or a call script: title, lines, the outcome so far, and the buttons."""
-    body = [_text(card.title, weight="Bolder", size="Medium")]
+    """A candidate or a call script: title, lines, the outcome so far; the first button (the
+    next step) and, for the rest, one "More" that opens them: two actions at most."""
+    body = [_text(card.title, weight="Bolder", size="Medium")] if card.title else []
     body += [_text(line, spacing="Small") for line in card.lines]
     # A call script: directions in subtle small text, so the lines to say stand out.
     body += [
@@ -161,7 +172,15 @@ def buttons_card(
     ]
     if result:
         body.append(_text(labels.result.format(result=result), color="Good", weight="Bolder"))
-    actions = [_action(b, labels, extra or {}) for b in card.buttons] if buttons else []
+    actions: list[dict[str, Any]] = []
+    if buttons and len(card.buttons) <= 2:
+        actions = [_action(b, labels, extra or {}) for b in card.buttons]
+    elif buttons:
+        actions.append(_action(card.buttons[0], labels, extra or {}))
+        rest = [_action(b, labels, extra or {}) for b in card.buttons[1:]]
+        if rest:
+            more = {"type": "AdaptiveCard", "body": [], "actions": rest}
+            actions.append({"type": "Action.ShowCard", "title": labels.more, "card": more})
     return _card(body, actions)
 
 

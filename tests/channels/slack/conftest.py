@@ -322,9 +322,9 @@ class SlackClient:
             "container": container,
             "actions": [
                 {
+                    "type": "button",
                     **action,
                     "block_id": block_id,
-                    "type": "button",
                     "action_ts": action_ts or f"{time.time():.6f}",
                 }
             ],
@@ -346,11 +346,17 @@ def text_inputs(answers: dict[str, str]) -> dict[str, dict[str, Any]]:
 
 
 def find_button(blocks: list[dict[str, Any]], command: str) -> tuple[dict[str, Any], str]:
-    """The button whose command is `command`, and its block_id."""
+    """The button, or overflow menu option, whose command is `command`, as Slack sends the
+    action when it is clicked (a button's value, or the menu's selected_option); its block_id."""
     for block in blocks:
         for element in block.get("elements", []):
             if element.get("type") == "button" and element.get("value") == command:
-                return element, block["block_id"]
+                action = {"action_id": element["action_id"], "value": element["value"]}
+                return {**action, "type": "button"}, block["block_id"]
+            for option in element.get("options", []) if element.get("type") == "overflow" else []:
+                if option.get("value") == command:
+                    action = {"action_id": element["action_id"], "selected_option": option}
+                    return {**action, "type": "overflow"}, block["block_id"]
     raise AssertionError(f"no button for {command!r}")
 
 

@@ -35,7 +35,7 @@ def click(bot: Bot, message: dict[str, Any], command: str, **kw: Any) -> dict[st
         "is_ephemeral": False,
     }
     return bot.slack.block_action(
-        {"action_id": button["action_id"], "value": button["value"]},
+        button,
         block_id,
         container,
         message=message,
@@ -109,7 +109,7 @@ async def test_outcome_button_on_an_ephemeral_list_answers_beside_it(bot: Bot) -
     button, block_id = find_button(listing["blocks"], f"log {candidate} declined")
     before = len(bot.fake.responses)
     payload = bot.slack.block_action(
-        {"action_id": button["action_id"], "value": button["value"]},
+        button,
         block_id,
         {"type": "message", "is_ephemeral": True, "message_ts": "1.2", "channel_id": "C1"},
         response_url=bot.fake.response_url("list"),
@@ -147,7 +147,9 @@ async def test_app_home_lists_pending_candidates_oldest_first(bot: Bot, clock: C
     assert "Per Hansen" not in shown
     for candidate in (first, second):
         find_button(view["blocks"], f"start {candidate}")
-        find_button(view["blocks"], f"log {candidate} called")
+        # Not prepared yet: no "Called" offered; declining needs no script (in the menu).
+        find_button(view["blocks"], f"log {candidate} declined")
+        assert f"log {candidate} called" not in shown
     assert "coach_add" in shown
 
 
@@ -193,19 +195,19 @@ async def test_app_home_add_candidate_modal(bot: Bot) -> None:
 async def test_app_home_log_button_redraws_home(bot: Bot) -> None:
     candidate = await bot.add("Kari Nordmann")
     view = await home(bot)
-    button, block_id = find_button(view["blocks"], f"log {candidate} called")
+    button, block_id = find_button(view["blocks"], f"log {candidate} declined")
     published = len(bot.fake.called("views.publish"))
     payload = bot.slack.block_action(
-        {"action_id": button["action_id"], "value": button["value"]},
+        button,
         block_id,
         {"type": "view", "view_id": "VHOME"},
     )
     await bot.slack.interact(payload)
     refreshed = (await bot.fake.wait_for("views.publish", published + 1))[-1].params["view"]
     shown = json.dumps(refreshed["blocks"], ensure_ascii=False)
-    assert "Logged: Kari Nordmann – called" in shown
-    assert f"log {candidate} called" not in shown
-    assert [log.outcome for log in await logs(bot, candidate)] == ["called"]
+    assert "Logged: Kari Nordmann – did not want feedback" in shown
+    assert f"log {candidate} declined" not in shown
+    assert [log.outcome for log in await logs(bot, candidate)] == ["declined"]
 
 
 async def test_app_home_prepare_button_opens_the_checklist(bot: Bot) -> None:
@@ -213,7 +215,7 @@ async def test_app_home_prepare_button_opens_the_checklist(bot: Bot) -> None:
     view = await home(bot)
     button, block_id = find_button(view["blocks"], f"start {candidate}")
     payload = bot.slack.block_action(
-        {"action_id": button["action_id"], "value": button["value"]},
+        button,
         block_id,
         {"type": "view", "view_id": "VHOME"},
     )
@@ -227,3 +229,35 @@ async def test_messages_tab_does_not_publish_home(bot: Bot) -> None:
     await bot.slack.event({"type": "app_home_opened", "user": USER, "tab": "messages"})
     await settle()
     assert not bot.fake.called("views.publish")
+
+
+async def test_a_correction_is_asked_with_a_button_and_logged_once(bot: Bot) -> None:
+    candidate = await bot.add("Kari Nordmann")
+    await bot.say(f"log {candidate} called")
+    asked = await bot.say("logg kari takket nei")
+    assert "Change it to did not want feedback?" in asked["text"]
+    button, block_id = find_button(asked["blocks"], f"confirm log {candidate} declined")
+    assert button["type"] == "button"
+    before = len(bot.fake.responses)
+    payload = bot.slack.block_action(
+        button,
+        block_id,
+        {"type": "message", "is_ephemeral": True, "message_ts": "1.2", "channel_id": "C1"},
+        response_url=bot.fake.response_url("confirm"),
+    )
+    await bot.slack.interact(payload)
+    await bot.slack.interact(payload)  # Slack delivers the click again: still one correction
+    answer = (await bot.fake.wait_responses(before + 1))[before]
+    assert "now did not want feedback (was called)" in answer["text"]
+    assert [log.outcome for log in await logs(bot, candidate)] == ["called", "declined"]
+
+
+async def test_app_home_shows_the_last_note_and_one_row_per_candidate(bot: Bot) -> None:
+    candidate = await bot.add("Bjørn Ås")
+    await bot.say("log bjorn as no-answer Ba om skriftlig begrunnelse")
+    view = await home(bot)
+    shown = json.dumps(view["blocks"], ensure_ascii=False)
+    assert "Last note: Ba om skriftlig begrunnelse" in shown
+    assert shown.count("Bjørn Ås") == 1 and f"({candidate})" not in shown
+    rows = [b for b in view["blocks"] if b["type"] == "actions" and b["block_id"] != "home_add"]
+    assert len(rows) == 1 and len(rows[0]["elements"]) == 2

@@ -115,11 +115,16 @@ async def test_vague_answer_comes_back_inline_then_same_text_is_accepted(bot: Bo
     dm = (await bot.fake.wait_for("chat.postMessage"))[0].params
     assert dm["channel"] == USER
     assert "Your call script for Kari Nordmann" in dm["text"]
+    # Called is the one button; the other outcomes are in the card's overflow menu.
     commands = [
-        element["value"]
+        value
         for block in dm["blocks"]
         for element in block.get("elements", [])
-        if element.get("type") == "button"
+        for value in (
+            [element["value"]]
+            if element.get("type") == "button"
+            else [option["value"] for option in element.get("options", [])]
+        )
     ]
     assert commands == [
         f"log {candidate} called",

@@ -421,3 +421,15 @@ class IdentityProvider:
         return jwt.encode(
             claims, key or self.signing_key, algorithm="RS256", headers={"kid": kid or self.kid}
         )
+
+
+def flat_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """A card's actions with those behind its "More" (an Action.ShowCard of actions only)."""
+    found: list[dict[str, Any]] = []
+    for action in card.get("actions", []):
+        inner = action.get("card", {}) if action["type"] == "Action.ShowCard" else {}
+        if inner and not inner.get("body"):
+            found += inner.get("actions", [])
+        else:
+            found.append(action)
+    return found

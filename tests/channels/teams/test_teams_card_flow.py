@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.tables import CallLog, Candidate, PreparationAnswer
 
-from .fakes import Call, FakeConnector, Teams
+from .fakes import Call, FakeConnector, Teams, flat_actions
 
 VAGUE = "You were not the right fit."
 COMPETENCE = (
@@ -43,7 +43,7 @@ def _texts(card: dict[str, Any]) -> list[str]:
 
 
 def _action(card: dict[str, Any], title: str) -> dict[str, Any]:
-    return next(a for a in card["actions"] if a["title"] == title)
+    return next(a for a in flat_actions(card) if a["title"] == title)
 
 
 async def _candidate(sessions: async_sessionmaker[AsyncSession]) -> Candidate:
@@ -112,9 +112,12 @@ async def test_vague_answer_comes_back_on_the_card_then_the_same_text_is_accepte
     card = _card(update)
     errors = [b for b in card["body"] if b.get("color") == "Attention"]
     assert errors[0]["text"].startswith("Some points need to be more concrete")
-    first_row = next(b for b in card["body"] if b["type"] == "ColumnSet")
-    field, error = first_row["columns"][0]["items"]
+    # The tip and example sit under the field (not in a side column), the error after them.
+    assert not any(b["type"] == "ColumnSet" for b in card["body"])
+    at = next(i for i, b in enumerate(card["body"]) if b.get("id") == "competence")
+    field, tip, example, error = card["body"][at : at + 4]
     assert (field["id"], field["value"]) == ("competence", VAGUE)
+    assert tip["text"].startswith("Tip:") and example["text"].startswith("For example:")
     assert "send the same text again" in error["text"]
     # Nothing the recruiter wrote is lost: the concrete answer is already stored.
     assert await _answers(sessions) == {"gaps": GAPS}
@@ -129,7 +132,9 @@ async def test_vague_answer_comes_back_on_the_card_then_the_same_text_is_accepte
     assert texts[0] == "Your call script for Kari Nordmann"
     # The point is a line of its own, said as written, after a spoken lead-in.
     assert f"Let me say something about what you bring. {VAGUE}" in texts
-    titles = [a["title"] for a in script_card["actions"]]
+    # One button in sight and "More" for the rest: two actions at most.
+    assert [a["title"] for a in script_card["actions"]] == ["Called", "More"]
+    titles = [a["title"] for a in flat_actions(script_card)]
     assert titles == ["Called", "No answer", "Declined", "Skipped", "May keep CV"]
     assert await _answers(sessions) == {"gaps": GAPS, "competence": VAGUE}
 
@@ -168,7 +173,7 @@ async def test_no_answer_keeps_the_buttons_and_skipped_asks_for_a_reason(
     (update,) = bot_connector.updates()
     updated = _card(update)
     assert any(t.startswith("Result: Logged: no answer from Kari") for t in _texts(updated))
-    assert [a["title"] for a in updated["actions"]][:2] == ["Called", "No answer"]
+    assert [a["title"] for a in flat_actions(updated)][:2] == ["Called", "No answer"]
 
     skip = _action(updated, "Skipped")
     assert skip["type"] == "Action.ShowCard"

@@ -61,23 +61,24 @@ def _walk(node: Any) -> list[dict[str, Any]]:
     return found
 
 
-def test_checklist_card_has_one_multiline_input_per_step_with_the_tip_beside_it() -> None:
+def test_checklist_card_has_one_multiline_input_per_step_with_the_tip_under_it() -> None:
     card = cards.checklist_card(_form(), LABELS)
     assert card["type"] == "AdaptiveCard" and card["version"] == cards.VERSION
     inputs = [e for e in _walk(card) if e["type"] == "Input.Text"]
     assert [i["id"] for i in inputs] == ["competence", "luxury_problem"]
     assert all(i["isMultiline"] for i in inputs)
     assert inputs[0]["value"] == "You were not the right fit."
-    column_sets = [e for e in card["body"] if e["type"] == "ColumnSet"]
-    assert len(column_sets) == 2
-    left, right = column_sets[0]["columns"]
-    assert left["items"][0]["id"] == "competence"
-    assert right["items"][0]["text"] == "Tip: Name one real strength first."
+    # No side column (too narrow on a phone): the tip and example follow the field.
+    assert not [e for e in card["body"] if e["type"] == "ColumnSet"]
+    at = [e.get("id") for e in card["body"]].index("competence")
+    assert card["body"][at + 1]["text"] == "Tip: Name one real strength first."
+    assert card["body"][at + 2]["text"].startswith("For example:")
     texts = [e["text"] for e in _walk(card) if e["type"] == "TextBlock"]
     assert "The luxury problem (optional)" in texts
-    (submit,) = card["actions"]
+    submit, in_chat = card["actions"]
     assert submit["type"] == "Action.Submit"
     assert submit["data"] == {"action": "checklist", "candidate": "k7f3qa"}
+    assert in_chat["data"] == {"action": "chat_checklist", "candidate": "k7f3qa"}
 
 
 def test_checklist_card_shows_each_fields_error_and_the_notice() -> None:
@@ -85,8 +86,8 @@ def test_checklist_card_shows_each_fields_error_and_the_notice() -> None:
     blocks = [e for e in _walk(card) if e["type"] == "TextBlock"]
     attention = [b["text"] for b in blocks if b.get("color") == "Attention"]
     assert attention == ["Some points...", "Be concrete."]
-    column = card["body"][[e["type"] for e in card["body"]].index("ColumnSet")]
-    assert column["columns"][0]["items"][1]["text"] == "Be concrete."
+    at = [e.get("id") for e in card["body"]].index("competence")
+    assert card["body"][at + 3]["text"] == "Be concrete."
 
 
 def test_script_card_buttons_carry_grammar_commands_and_skip_asks_for_a_reason() -> None:
@@ -100,7 +101,9 @@ def test_script_card_buttons_carry_grammar_commands_and_skip_asks_for_a_reason()
         ],
     )
     card = cards.script_card(script, "k7f3qa", LABELS)
-    called, skipped, consent = card["actions"]
+    called, more = card["actions"]
+    assert more["type"] == "Action.ShowCard" and more["title"] == LABELS.more
+    skipped, consent = more["card"]["actions"]
     assert called == {
         "type": "Action.Submit",
         "title": "Called",

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.tables import Candidate, Recruiter, Workspace
 
-from .fakes import BOT_ID, TENANT, FakeConnector, Running, Teams
+from .fakes import BOT_ID, TENANT, FakeConnector, Running, Teams, flat_actions
 
 GREETING_EN = "Hi, I'm Feedback Call Coach."
 
@@ -23,7 +23,8 @@ CONVERSATION = [
     ("log Ola skipped", "Please say why you skip this call"),
     ("log Ola skipped we meet in person on Monday", "Logged: Ola Hansen – skipped."),
     ("log Kari called", "Logged: Kari Nordmann – called."),
-    ("log Kari declined", "Kari Nordmann is already logged as called. Nothing was changed."),
+    ("log Kari called", "Kari Nordmann is already logged as called. Nothing was changed."),
+    ("log Kari declined", "Kari Nordmann is logged as called. Change it to did not want feedback?"),
     ("report", "Nurse: 1 called, 0 declined, 1 skipped, 0 waiting – 50% of 2 reached"),
     ("report Nurse", "Nurse: 1 called"),
     ("remind fri 14:30", "every Friday at 14:30 (Europe/Oslo)"),
@@ -61,13 +62,7 @@ async def test_start_answers_with_the_checklist_card(
     bot_connector.clear()
     await teams.say("start Kari")
     (card,) = bot_connector.cards()
-    inputs = [
-        item
-        for block in card["body"]
-        if block["type"] == "ColumnSet"
-        for item in block["columns"][0]["items"]
-        if item["type"] == "Input.Text"
-    ]
+    inputs = [item for item in card["body"] if item["type"] == "Input.Text"]
     assert [i["id"] for i in inputs] == [
         "competence",
         "gaps",
@@ -88,8 +83,12 @@ async def test_add_and_list_show_cards_with_buttons(
     bot_connector.clear()
     await teams.say("list")
     (card,) = bot_connector.cards()
-    commands = [a["data"]["command"] for a in card["actions"] if a["type"] == "Action.Submit"]
-    assert commands[0].startswith("start ") and commands[1].endswith(" called")
+    # One row: the name once (no id), one button in sight and "More" for the rest.
+    assert [a["title"] for a in card["actions"]] == ["Prepare call", "More"]
+    assert card["body"][0]["text"] == "Kari Nordmann"
+    commands = [a["data"]["command"] for a in flat_actions(card) if "data" in a]
+    assert commands[0].startswith("start ") and commands[1].endswith(" declined")
+    assert not any(command.endswith(" called") for command in commands)
 
 
 async def test_mention_is_stripped_in_group_chats_and_only_the_personal_chat_is_kept(

@@ -65,7 +65,10 @@ async def test_a_connector_that_stays_down_loses_nothing(
 
     bot_connector.failures.clear()
     await teams.say("list")
-    assert "Kari Nordmann" in bot_connector.texts()[-1]
+    assert "Your candidates (1)" in bot_connector.texts()[-1]
+    assert bot_connector.cards(bot_connector.messages()[-1:])[0]["body"][0]["text"] == (
+        "Kari Nordmann"
+    )
 
 
 async def test_an_unreasonable_retry_after_is_not_waited_for_but_reported(

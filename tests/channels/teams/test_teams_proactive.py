@@ -16,7 +16,7 @@ from bot.notify import DeliveryError, Notifier, Recipient
 from bot.settings import Settings
 from storage.tables import BotState, Greeting, Recruiter, Workspace
 
-from .fakes import TENANT, FakeConnector, Running, Teams
+from .fakes import TENANT, FakeConnector, Running, Teams, flat_actions
 
 GREETING = "Hi, I'm Feedback Call Coach."
 REMINDER = Reply(
@@ -111,7 +111,7 @@ async def test_proactive_message_from_the_stored_reference(
     assert call.body["text"] == "1 candidate is waiting for your call."
     assert call.body["recipient"]["id"] == f"29:{teams.user}"
     (card,) = bot_connector.cards([call])
-    commands = [action["data"]["command"] for action in card["actions"]]
+    commands = [action["data"]["command"] for action in flat_actions(card)]
     assert commands == ["start k7f3qa", "log k7f3qa called"]
 
 

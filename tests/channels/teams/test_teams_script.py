@@ -35,6 +35,16 @@ def settings(database_url: str) -> Settings:
     )
 
 
+def _text_inputs(node: object) -> list[dict[str, Any]]:
+    """Every Input.Text of a card, wherever the layout puts it."""
+    if isinstance(node, list):
+        return [found for item in node for found in _text_inputs(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node] if node.get("type") == "Input.Text" else []
+    return own + [found for value in node.values() for found in _text_inputs(value)]
+
+
 def _card(body: dict[str, Any]) -> dict[str, Any]:
     (attachment,) = body["attachments"]
     return attachment["content"]
@@ -61,13 +71,7 @@ async def _script(
     assert await teams.say(f"start {ref}") == 201
     (checklist,) = connector.messages()
     card = _card(checklist.body)
-    inputs = {
-        item["id"]: item.get("value", "")
-        for column in (b for b in card["body"] if b["type"] == "ColumnSet")
-        for col in column["columns"]
-        for item in col["items"]
-        if item["type"] == "Input.Text"
-    }
+    inputs = {item["id"]: item.get("value", "") for item in _text_inputs(card["body"])}
     connector.clear()
     value = {"action": "checklist", "candidate": ref, **inputs, "competence": COMPETENCE, **extra}
     await teams.post(teams.submit(value, checklist.returned_id))
