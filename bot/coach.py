@@ -385,7 +385,11 @@ class Coach:
         if not candidates:
             return [Reply(text=self.t(ctx.language, "list_empty"))]
         lines = [self._candidate_line(ctx, c) for c in candidates]
-        cards = [self._candidate_card(ctx, c) for c in candidates if c.outcome is None]
+        cards = [
+            self._candidate_card(ctx, c, line)
+            for c, line in zip(candidates, lines, strict=True)
+            if c.outcome is None
+        ]
         text = self.t(ctx.language, "list_header", count=len(candidates)) + "\n" + "\n".join(lines)
         return [Reply(text=text, cards=cards)]
 
@@ -631,32 +635,32 @@ class Coach:
         self, language: str, candidate: Candidate | CandidateSummary
     ) -> list[Button]:
         ref = candidate.public_id
+        label = self.guides.text
         return [
             Button(
-                label=self.t(language, "button_called"),
+                label=label(language, "button_called"),
                 command=f"log {ref} called",
                 style="primary",
             ),
-            Button(label=self.t(language, "button_no_answer"), command=f"log {ref} no-answer"),
-            Button(label=self.t(language, "button_declined"), command=f"log {ref} declined"),
+            Button(label=label(language, "button_no_answer"), command=f"log {ref} no-answer"),
+            Button(label=label(language, "button_declined"), command=f"log {ref} declined"),
             Button(
-                label=self.t(language, "button_skipped"),
+                label=label(language, "button_skipped"),
                 command=f"log {ref} skipped",
                 style="danger",
             ),
-            Button(label=self.t(language, "button_consent"), command=f"consent {ref}"),
+            Button(label=label(language, "button_consent"), command=f"consent {ref}"),
         ]
 
     def _candidate_line(self, ctx: Context, candidate: Candidate | CandidateSummary) -> str:
         days = max(0, (ctx.now - candidate.rejected_at).days)
+        templates = self.guides.templates(ctx.language)
         if candidate.outcome is None:
-            status = self.t(ctx.language, "status_pending", attempts=candidate.attempts)
+            status = templates["status_pending"].format(attempts=candidate.attempts)
         else:
-            status = self.t(ctx.language, f"outcome_{candidate.outcome}")
+            status = self.guides.text(ctx.language, f"outcome_{candidate.outcome}")
         key = "candidate_line_internal" if candidate.internal else "candidate_line"
-        return self.t(
-            ctx.language,
-            key,
+        return templates[key].format(
             name=candidate.name,
             id=candidate.public_id,
             position=candidate.position_title,
@@ -664,13 +668,16 @@ class Coach:
             status=status,
         )
 
-    def _candidate_card(self, ctx: Context, candidate: Candidate | CandidateSummary) -> Card:
+    def _candidate_card(
+        self, ctx: Context, candidate: Candidate | CandidateSummary, line: str | None = None
+    ) -> Card:
+        """`line`: the candidate's line, when the caller has already made it."""
         return Card(
             title=f"{candidate.name} ({candidate.public_id})",
-            lines=[self._candidate_line(ctx, candidate)],
+            lines=[line if line is not None else self._candidate_line(ctx, candidate)],
             buttons=[
                 Button(
-                    label=self.t(ctx.language, "button_prepare"),
+                    label=self.guides.text(ctx.language, "button_prepare"),
                     command=f"start {candidate.public_id}",
                     style="primary",
                 ),
