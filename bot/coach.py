@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,7 @@ from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from conversation_guides.schema import Guide, Step
-from storage import queries
+from storage import greetings, queries
 from storage.queries import CandidateSummary
 from storage.tables import CallPreparation, Candidate, Recruiter
 
@@ -258,7 +259,7 @@ class Coach:
                         field.value = (answers.get(field.key) or field.value).strip()
                     return Reply(text=self.t(ctx.language, "checklist_needs_work"), form=form)
                 if repeated:
-                    return Reply(text=self.t(ctx.language, "already_handled"))
+                    return Reply.shareable(self.t(ctx.language, "already_handled"))
                 return self._finish(ctx, candidate, preparation, guide)
         except DATABASE_ERRORS as error:
             return self._database_down(who, error)
@@ -286,6 +287,23 @@ class Coach:
         except DATABASE_ERRORS as error:
             # Not fatal for the conversation at hand: the next message stores it again.
             log.error("could not store conversation reference: %s", type(error).__name__)
+
+    async def claim_greeting(self, who: Identity, conversation: str | None = None) -> bool:
+        """True once per user (or per shared `conversation`): the caller then sends the welcome.
+
+        Claimed in the database before anything is sent, so two install activities arriving
+        together, on one process or two, greet once. If sending then fails, that user is not
+        welcomed again: `help` says the same.
+        """
+        audience = who.user if conversation is None else _conversation_key(conversation)
+        try:
+            async with self.sessions.begin() as session:
+                return await greetings.claim_greeting(
+                    session, who.platform, who.workspace, audience, self.clock()
+                )
+        except DATABASE_ERRORS as error:
+            log.error("could not record a greeting: %s", type(error).__name__)
+            return False
 
     async def mark_unreachable(self, who: Identity, reason: str) -> None:
         """The platform says this user can no longer be messaged (bot removed or blocked)."""
@@ -327,14 +345,15 @@ class Coach:
             if checked:
                 ctx.recruiter.language_checked_at = ctx.now
             if isinstance(parsed, commands.ParseError):
-                return ctx, [Reply(text=self._parse_error(ctx.language, parsed))]
+                # Usage help; the only word echoed is the unknown verb the user just wrote.
+                return ctx, [Reply.shareable(self._parse_error(ctx.language, parsed))]
             if inbound.idempotency_key and not await queries.claim_event(
                 session, inbound.idempotency_key, ctx.now
             ):
-                return ctx, [Reply(text=self.t(ctx.language, "already_handled"))]
+                return ctx, [Reply.shareable(self.t(ctx.language, "already_handled"))]
             handler = self._handlers.get(parsed.kind)
             if handler is None:
-                return ctx, [Reply(text=self.t(ctx.language, "not_available"))]
+                return ctx, [Reply.shareable(self.t(ctx.language, "not_available"))]
             return ctx, await handler(ctx, parsed)
 
     def _fresh(self, recruiter: Recruiter, max_age: timedelta) -> bool:
@@ -348,12 +367,13 @@ class Coach:
         pending = await queries.list_candidates(ctx.session, ctx.recruiter, pending_only=True)
         text = self.t(ctx.language, "help")
         if pending:
+            # The waiting candidates' names make the help private.
             lines = [self._candidate_line(ctx, c) for c in pending]
             text += "\n\n" + self.t(ctx.language, "help_pending", count=len(pending))
             text += "\n" + "\n".join(lines)
-        else:
-            text += "\n\n" + self.t(ctx.language, "help_nothing_pending")
-        return [Reply(text=text)]
+            return [Reply(text=text)]
+        text += "\n\n" + self.t(ctx.language, "help_nothing_pending")
+        return [Reply.shareable(text)]
 
     async def _add(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Add)
@@ -467,7 +487,7 @@ class Coach:
         recruiter = ctx.recruiter
         if command.off:
             recruiter.reminders_enabled = False
-            return [Reply(text=self.t(ctx.language, "remind_off"))]
+            return [Reply.shareable(self.t(ctx.language, "remind_off"))]
         assert command.weekday is not None and command.at is not None
         recruiter.reminders_enabled = True
         recruiter.reminder_weekday = command.weekday
@@ -480,7 +500,7 @@ class Coach:
             time=command.at.strftime("%H:%M"),
             timezone=recruiter.timezone,
         )
-        return [Reply(text=text)]
+        return [Reply.shareable(text)]
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -695,7 +715,15 @@ class Coach:
         # The exception text may quote SQL parameters, i.e. candidate data: log only its type.
         log.error("database unavailable: %s", type(error).__name__)
         language = who.language or self.settings.coach_language
-        return Reply(text=self.t(language, "database_down"))
+        return Reply.shareable(self.t(language, "database_down"))
+
+
+def _conversation_key(conversation: str) -> str:
+    # Teams channel ids can be long (a thread id with a message id): hashed to fit the key.
+    key = f"conversation:{conversation}"
+    if len(key) <= 200:
+        return key
+    return "conversation:" + hashlib.sha256(conversation.encode()).hexdigest()
 
 
 def _valid_zone(name: str) -> bool:

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 Language = Literal["nb", "en"]
 
@@ -98,7 +98,29 @@ class Attachment(BaseModel):
 
 
 class Reply(BaseModel):
+    """One answer of the engine.
+
+    `private` says whether the reply carries anything about a candidate (a name, a position
+    tied to a name, notes, a checklist, a script, an export, a list, a report, a reminder).
+    A private reply goes only where the asking recruiter alone can see it: a channel routes on
+    this field, never on the wording. It is private unless the engine says otherwise, so a new
+    command that forgets to say is kept out of shared conversations rather than shown in them.
+    """
+
     text: str
     cards: list[Card] = []
     form: Form | None = None
     attachment: Attachment | None = None
+    private: bool = True
+
+    @model_validator(mode="after")
+    def _candidate_parts_are_private(self) -> Reply:
+        # Cards, checklists and files are always about candidates: never shareable.
+        if not self.private and (self.cards or self.form is not None or self.attachment):
+            raise ValueError("a reply with cards, a form or a file is private")
+        return self
+
+    @classmethod
+    def shareable(cls, text: str) -> Reply:
+        """Text with nothing about any candidate (help, usage, a refusal, a setting)."""
+        return cls(text=text, private=False)

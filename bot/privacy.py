@@ -185,7 +185,7 @@ class Privacy:
     def _admins_only(self, ctx: Context, action: str) -> Reply:
         # Said before any lookup, so a refusal does not tell whether the person exists.
         log.warning("%s refused: user %s is not an admin", action, ctx.who.user)
-        return Reply(text=self.t(ctx.language, "admins_only"))
+        return Reply.shareable(self.t(ctx.language, "admins_only"))
 
     def _audit(self, ctx: Context, action: str, candidate: Candidate) -> None:
         store.audit(

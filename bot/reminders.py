@@ -306,7 +306,7 @@ async def snooze(coach: Coach, ctx: Context, command: commands.Command) -> list[
         time=at.strftime("%H:%M"),
         timezone=recruiter.timezone,
     )
-    return [Reply(text=text)]
+    return [Reply.shareable(text)]
 
 
 # -- sending ---------------------------------------------------------------------------------

@@ -265,6 +265,22 @@ class BotState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Greeting(Base):
+    """Who has been welcomed: one row per user (personal chat) or shared conversation.
+
+    The primary key makes the greeting exactly once: the first insert wins, on any number of
+    server processes, however many install activities arrive at once.
+    """
+
+    __tablename__ = "greetings"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # A user id, or "conversation:<id>" for a channel or group chat.
+    audience: Mapped[str] = mapped_column(String(255), primary_key=True)
+    greeted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class SlackInstallation(Base):
     """One Slack workspace's (or Enterprise Grid org's) installation of the app.
 

@@ -21,7 +21,14 @@ from bot.notify import Notifier
 from bot.reminders import LEASE, MAX_ATTEMPTS, Summary
 from bot.settings import Settings
 from storage.tables import Candidate, Recruiter
-from tests.channels.teams.fakes import TENANT, FakeConnector, IdentityProvider, Running, Teams
+from tests.channels.teams.fakes import (
+    CREATE,
+    TENANT,
+    FakeConnector,
+    IdentityProvider,
+    Running,
+    Teams,
+)
 from tests.conftest import Clock
 from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
 from tests.reminders.fake_slack import FakeSlack
@@ -333,6 +340,9 @@ async def test_no_conversation_reference_is_skipped_at_planning_not_claimed(
     teams_notifier: TeamsNotifier,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    # Without the app installed for themselves, Teams refuses the bot a 1:1 chat with them:
+    # the answer in the channel says how to open it, and no reference exists to remind them.
+    bot_connector.fail(403, conversation=CREATE)
     channel_only = await join("aad-channel", ("Kari Nordmann", "Nurse"), personal=False)
     fine = await join("aad-fine", ("Ola Nordmann", "Cook"))
     async with sessions() as session:

@@ -18,6 +18,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import commands
 from bot.channels.slack import blocks
+from bot.channels.slack.events import SharedConversations
 from bot.channels.slack.notify import (
     API_FAILURES,
     DEFAULT_TIMEOUT,
@@ -165,6 +166,7 @@ class SlackListeners:
         app.view_submission(blocks.ADD_CANDIDATE)(self.on_add)
         app.view_submission(blocks.SKIP_REASON)(self.on_skip_reason)
         app.event("app_home_opened")(self.on_home)
+        SharedConversations(self).register(app)
         app.error(self.on_error)
 
     async def check_ids(self, body: dict[str, Any], next: Any) -> BoltResponse | None:
@@ -173,8 +175,15 @@ class SlackListeners:
         team, user = ids(body)
         if is_platform_id(team) and is_platform_id(user):
             return await next()
-        # The app's removal names a workspace but no user (bot.channels.slack.uninstall).
-        if _dict(body.get("event")).get("type") in UNINSTALL_EVENTS and is_platform_id(team):
+        event = _dict(body.get("event"))
+        # The app's removal names a workspace but no user (bot.channels.slack.uninstall); so do
+        # other signed events about the app, not a person (a bot's message, an edit): on to
+        # their listener, or the catch-all that acknowledges them with 200, since Slack retries
+        # a refused event. No listener acts for a person without a user id.
+        if is_platform_id(team) and (
+            event.get("type") in UNINSTALL_EVENTS
+            or (body.get("type") == "event_callback" and "user" not in event and "user" not in body)
+        ):
             return await next()
         log.warning("refused a Slack request without a usable team or user id")
         text = self.coach.t(self.settings.coach_language, "bad_identity")
@@ -323,7 +332,7 @@ class SlackListeners:
         who: Identity,
         attachment: Attachment,
         response_url: str | None,
-    ) -> None:
+    ) -> bool:
         """An export goes to the asker's DM as a file, never pasted where others might see it.
 
         conversations.open, then files.getUploadURLExternal, a POST of the bytes to the
@@ -344,10 +353,13 @@ class SlackListeners:
                 initial_comment=self.coach.t(language, "export_file_comment", filename=name),
             )
             text = self.coach.t(language, "export_sent_file", filename=name)
+            sent = True
         except FILE_FAILURES as error:
             log.warning("export upload failed: %s", error_code(error))
             text = self.coach.t(language, "export_not_sent", filename=name)
+            sent = False
         await self.tell(client, who.user, text, [blocks.section(text)], response_url)
+        return sent
 
     # -- the checklist modal -------------------------------------------------------------
 
@@ -570,7 +582,7 @@ class SlackListeners:
     async def on_home(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        if event.get("tab", "home") != "home":
+        if event.get("tab", "home") != "home" or not is_platform_id(event.get("user")):
             return
         team, _ = ids(body)
         who = await self.identify(client, team, str(event.get("user") or ""))

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import logging
 import math
+import re
 from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import (
     ActivityHandler,
+    BotAdapter,
     CardFactory,
     ConversationState,
     InvokeResponse,
     MessageFactory,
     Storage,
     TurnContext,
-    UserState,
 )
 from botbuilder.schema import (
     Activity,
     ChannelAccount,
     ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
     ResourceResponse,
     TextFormatTypes,
 )
@@ -165,8 +169,20 @@ def routable(activity: Activity) -> bool:
     )
 
 
+# Teams marks every @mention in a message's text as <at>Name</at> (the bot's and anyone else's).
+MENTION = re.compile(r"<at(?:\s[^>]*)?>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+LEADING_MENTIONS = re.compile(
+    r"^(?:\s|&nbsp;)*(?:" + MENTION.pattern + r"(?:\s|&nbsp;)*)+", re.IGNORECASE | re.DOTALL
+)
+
+
 def text_without_mention(activity: Activity) -> str:
-    """The message text without the bot's own @mention (group chats and channels)."""
+    """The message text without any mention markup (group chats and channels).
+
+    The bot's own mention goes wherever it is, and so do mentions in front of the command
+    ("@Coach @Ola list" is "list"); a mention inside the words keeps its plain name
+    ("log @Kari Nordmann called" is "log Kari Nordmann called").
+    """
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
     for entity in activity.entities or []:
@@ -178,7 +194,9 @@ def text_without_mention(activity: Activity) -> str:
             mention_text = properties.get("text")
             if isinstance(mention_text, str) and mention_text:
                 text = text.replace(mention_text, " ")
-    return " ".join(text.split())
+    text = LEADING_MENTIONS.sub(" ", text)
+    text = MENTION.sub(lambda match: html.unescape(match.group(1)), text)
+    return " ".join(text.replace("&nbsp;", " ").split())
 
 
 def delivery_key(activity: Activity) -> str | None:
@@ -194,8 +212,11 @@ def delivery_key(activity: Activity) -> str | None:
 
 
 def is_personal(activity: Activity) -> bool:
+    """A 1:1 chat with the bot; a "channel" or "groupChat" (or anything else) is shared."""
     conversation = activity.conversation
-    return conversation is None or conversation.conversation_type in (None, "personal")
+    if conversation is None:
+        return True
+    return conversation.conversation_type in (None, "personal") and not conversation.is_group
 
 
 # -- the bot -----------------------------------------------------------------------------------
@@ -205,15 +226,12 @@ class CoachBot(ActivityHandler):
     def __init__(self, coach: Coach, storage: Storage) -> None:
         self.coach = coach
         self.conversation_state = ConversationState(storage)
-        self.user_state = UserState(storage)
-        self.profile = self.user_state.create_property("profile")
         self.card_ids = self.conversation_state.create_property("cards")
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         tune_connector(turn_context)
         await super().on_turn(turn_context)
         await self.conversation_state.save_changes(turn_context)
-        await self.user_state.save_changes(turn_context)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         # The coach's cards use Action.Submit (message activities); no invoke is ours. Unknown
@@ -249,12 +267,22 @@ class CoachBot(ActivityHandler):
             await self.coach.remember_conversation(who, reference.serialize())
 
     async def _greet_once(self, turn_context: TurnContext, who: Identity) -> None:
-        profile = await self.profile.get(turn_context, dict)
-        if profile.get("greeted"):
+        """The welcome, once per user in their personal chat, once per shared conversation.
+
+        Installing sends conversationUpdate and installationUpdate together, perhaps to two
+        processes: the database decides which of them greets.
+        """
+        activity = turn_context.activity
+        shared = None if is_personal(activity) else activity.conversation.id
+        if not await self.coach.claim_greeting(who, shared):
             return
         language = await self.coach.language_for(who)
-        await self._send(turn_context, plain_text(self.coach.t(language, "teams_welcome")))
-        profile["greeted"] = True
+        try:
+            await self._send(turn_context, plain_text(self.coach.t(language, "teams_welcome")))
+        except ConnectorFailure as failure:
+            # Only the welcome is lost (help says the same); the message itself is still
+            # answered, and if the connector is down for that too, the turn reports it.
+            log.warning("could not send the welcome: %s", failure.reason)
 
     # -- messages and card submits ---------------------------------------------------------
 
@@ -264,7 +292,9 @@ class CoachBot(ActivityHandler):
         if who is None:
             return
         await self._remember(turn_context, who)
-        await self._greet_once(turn_context, who)
+        if is_personal(activity):
+            # In a channel a message does not greet: the welcome came when the bot was added.
+            await self._greet_once(turn_context, who)
         key = delivery_key(activity)
         if isinstance(activity.value, dict) and activity.value:
             await self._on_submit(turn_context, who, activity.value, key)
@@ -289,7 +319,8 @@ class CoachBot(ActivityHandler):
         replies = await self.coach.handle(who, Inbound(text=command, idempotency_key=key))
         candidate = str(value.get("candidate") or "")
         if (
-            value.get("card") == cards.SCRIPT_CARD
+            is_personal(turn_context.activity)
+            and value.get("card") == cards.SCRIPT_CARD
             and candidate
             and isinstance(commands.parse(command), commands.Log)
             and replies
@@ -309,6 +340,11 @@ class CoachBot(ActivityHandler):
         candidate = str(value.get("candidate") or "")
         answers = cards.submitted_answers(value)
         reply = await self.coach.submit_checklist(who, candidate, answers, idempotency_key=key)
+        if not is_personal(turn_context.activity):
+            # A checklist card in a shared conversation (posted before cards were kept out of
+            # them): its answer goes to the personal chat, and nothing is updated in place.
+            await self._send_replies(turn_context, who, [reply])
+            return
         card_id = turn_context.activity.reply_to_id or await self._card_id(
             turn_context, candidate, "checklist"
         )
@@ -360,18 +396,93 @@ class CoachBot(ActivityHandler):
     async def _send_replies(
         self, turn_context: TurnContext, who: Identity, replies: list[Reply]
     ) -> None:
+        """Where every engine reply leaves for Teams, and the one place privacy is decided.
+
+        In the personal chat everything is shown. In a channel or group chat only replies the
+        engine marked shareable are; private ones (`Reply.private`: anything about a candidate,
+        cards and files included) go to the recruiter's personal chat, and the shared
+        conversation hears only where to look.
+        """
         language = await self.coach.language_for(who)
+        if is_personal(turn_context.activity):
+            for reply in replies:
+                sent = await self._send(turn_context, self._activity_for(reply, language))
+                if reply.form is not None:
+                    await self._remember_card(
+                        turn_context, reply.form.candidate_id, "checklist", sent
+                    )
+            return
         labels = self._labels(language)
         for reply in replies:
-            if reply.form is not None:
-                card = cards.checklist_card(reply.form, labels, notice=reply.text)
-                sent = await self._send(turn_context, _card_message(card))
-                await self._remember_card(turn_context, reply.form.candidate_id, "checklist", sent)
-                continue
-            if reply.attachment is not None:
-                await self._send(turn_context, export_activity(self.coach, language, reply))
-                continue
-            await self._send(turn_context, reply_activity(reply, labels))
+            if not reply.private:
+                await self._send(turn_context, reply_activity(reply, labels))
+        private = [self._activity_for(reply, language) for reply in replies if reply.private]
+        if private:
+            delivered = await self._send_privately(turn_context, who, private)
+            key = "teams_sent_privately" if delivered else "teams_open_personal_chat"
+            await self._send(turn_context, plain_text(self.coach.t(language, key)))
+
+    def _activity_for(self, reply: Reply, language: str) -> Activity:
+        if reply.form is not None:
+            return _card_message(
+                cards.checklist_card(reply.form, self._labels(language), notice=reply.text)
+            )
+        if reply.attachment is not None:
+            return export_activity(self.coach, language, reply)
+        return reply_activity(reply, self._labels(language))
+
+    async def _send_privately(
+        self, turn_context: TurnContext, who: Identity, activities: list[Activity]
+    ) -> bool:
+        """Send into the user's 1:1 chat with the bot, opened through the connector.
+
+        Teams answers a create-conversation for a user who has the bot installed with their
+        existing personal chat; for one who has not, it refuses (403), and False is returned.
+        """
+        source = turn_context.activity
+        client = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+        sender = source.from_property
+        tenant = tenant_of(source) or None
+        if client is None or sender is None:
+            return False
+        member = ChannelAccount(id=sender.id, name=sender.name, aad_object_id=sender.aad_object_id)
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=source.recipient,
+            members=[member],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+        try:
+            created = await deliver(lambda: client.conversations.create_conversation(parameters))
+            conversation = ConversationAccount(
+                id=created.id, conversation_type="personal", tenant_id=tenant
+            )
+            for activity in activities:
+                activity.conversation = conversation
+                activity.from_property = source.recipient
+                activity.recipient = member
+                activity.channel_id = source.channel_id
+                activity.service_url = source.service_url
+                await deliver(
+                    lambda activity=activity: client.conversations.send_to_conversation(
+                        created.id, activity
+                    )
+                )
+        except ConnectorFailure as failure:
+            log.warning("could not reach the user's personal chat: %s", failure.reason)
+            return False
+        # The personal chat is where reminders go too: keep its reference.
+        reference = ConversationReference(
+            bot=source.recipient,
+            user=member,
+            conversation=conversation,
+            channel_id=source.channel_id,
+            service_url=source.service_url,
+            locale=source.locale,
+        )
+        await self.coach.remember_conversation(who, reference.serialize())
+        return True
 
     async def _send(self, turn_context: TurnContext, activity: Activity) -> ResourceResponse | None:
         return await deliver(lambda: turn_context.send_activity(activity))

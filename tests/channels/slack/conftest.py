@@ -219,14 +219,20 @@ class SlackClient:
         ) as response:
             return response.status, await response.text()
 
-    def command_body(self, text: str, user: str = USER, trigger_id: str | None = None) -> str:
+    def command_body(
+        self,
+        text: str,
+        user: str = USER,
+        trigger_id: str | None = None,
+        channel: tuple[str, str] = ("C0GENERAL", "general"),
+    ) -> str:
         return urlencode(
             {
                 "token": "verification-token-unused",
                 "team_id": TEAM,
                 "team_domain": "acme",
-                "channel_id": "C0GENERAL",
-                "channel_name": "general",
+                "channel_id": channel[0],
+                "channel_name": channel[1],
                 "user_id": user,
                 "user_name": "kari",
                 "command": "/feedback-call",
@@ -238,9 +244,14 @@ class SlackClient:
         )
 
     async def command(
-        self, text: str, user: str = USER, trigger_id: str | None = None, **kw: Any
+        self,
+        text: str,
+        user: str = USER,
+        trigger_id: str | None = None,
+        channel: tuple[str, str] = ("C0GENERAL", "general"),
+        **kw: Any,
     ) -> tuple[int, str]:
-        body = self.command_body(text, user, trigger_id)
+        body = self.command_body(text, user, trigger_id, channel)
         return await self.post(body, "application/x-www-form-urlencoded", **kw)
 
     async def interact(

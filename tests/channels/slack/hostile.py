@@ -83,19 +83,20 @@ class Watch:
 
 def watch_engine(coach: Coach, monkeypatch: pytest.MonkeyPatch) -> Watch:
     seen = Watch()
-    handle, submit = coach.handle, coach.submit_checklist
+    converse, submit = coach.converse, coach.submit_checklist
 
-    async def recorded_handle(who: Identity, inbound: Inbound) -> Any:
+    # converse, not handle: handle goes through it, and slash commands call it directly.
+    async def recorded_converse(who: Identity, inbound: Inbound, *args: Any, **kw: Any) -> Any:
         seen.identities.append(who)
         seen.texts.append(inbound.text)
-        return await handle(who, inbound)
+        return await converse(who, inbound, *args, **kw)
 
     async def recorded_submit(who: Identity, candidate: str, *args: Any, **kw: Any) -> Any:
         seen.identities.append(who)
         seen.checklists += 1
         return await submit(who, candidate, *args, **kw)
 
-    monkeypatch.setattr(coach, "handle", recorded_handle)
+    monkeypatch.setattr(coach, "converse", recorded_converse)
     monkeypatch.setattr(coach, "submit_checklist", recorded_submit)
     return seen
 

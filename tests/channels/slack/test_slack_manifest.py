@@ -24,10 +24,11 @@ def test_manifest_matches_the_bot() -> None:
     ]
     assert all(url.endswith("/slack/events") for url in urls)
     assert settings["interactivity"]["is_enabled"] is True
-    assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
+    assert {"app_home_opened", "app_mention"} <= set(settings["event_subscriptions"]["bot_events"])
     assert features["app_home"]["home_tab_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "users:read", "im:write", "files:write"} <= scopes
+    assert "app_mentions:read" in scopes
 
 
 def test_manifest_is_ready_for_oauth_installs_in_many_workspaces() -> None:

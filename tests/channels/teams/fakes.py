@@ -27,6 +27,9 @@ from bot.coach import Coach
 
 TENANT = "tenant-0001"
 BOT_ID = "28:feedback-coach-bot"
+# What `FakeConnector.fail(..., conversation=...)` names to fail only creating a conversation.
+CREATE = "(create conversation)"
+CREATE_PATH = "/v3/conversations"
 
 
 # -- the Bot Connector ----------------------------------------------------------------------
@@ -99,8 +102,30 @@ class FakeConnector:
         self.calls.append(Call(request.method, request.path, body, authorization, returned))
         return web.json_response({"id": returned})
 
+    async def _create(self, request: web.Request) -> web.Response:
+        """POST /v3/conversations: Teams answers a 1:1 with the user's personal chat's id."""
+        self.attempts += 1
+        failure = self._next_failure(CREATE)
+        if failure is not None:
+            if failure.delay:
+                await asyncio.sleep(failure.delay)
+            if failure.status:
+                error = {"error": {"code": "Forbidden", "message": "played failure"}}
+                return web.json_response(error, status=failure.status, headers=failure.headers)
+        body = await request.json()
+        members = body.get("members") or []
+        if body.get("isGroup") or len(members) != 1 or not body.get("bot"):
+            error = {"error": {"code": "BadArgument", "message": "one member, not a group"}}
+            return web.json_response(error, status=400)
+        user = members[0].get("aadObjectId") or members[0].get("id")
+        returned = f"a:personal-{user}"
+        authorization = request.headers.get("Authorization")
+        self.calls.append(Call(request.method, request.path, body, authorization, returned))
+        return web.json_response({"id": returned})
+
     def app(self) -> web.Application:
         app = web.Application()
+        app.router.add_post(CREATE_PATH, self._create)
         base = "/v3/conversations/{conversation}/activities"
         app.router.add_post(base, self._handle)
         app.router.add_post(base + "/{activity}", self._handle)
@@ -110,7 +135,25 @@ class FakeConnector:
     # what the bot said ------------------------------------------------------------------
 
     def messages(self) -> list[Call]:
-        return [c for c in self.calls if c.method == "POST"]
+        return [c for c in self.calls if c.method == "POST" and c.path != CREATE_PATH]
+
+    def created(self) -> list[Call]:
+        """The conversations the bot asked to create (each a 1:1 with one user)."""
+        return [c for c in self.calls if c.path == CREATE_PATH]
+
+    def in_conversation(self, conversation: str) -> list[Call]:
+        """What the bot posted or updated in one conversation (a channel's thread included:
+        its id is the channel's, then ";messageid=...")."""
+
+        def target(call: Call) -> str:
+            return call.path.removeprefix("/v3/conversations/").split("/activities")[0]
+
+        return [
+            c
+            for c in self.calls
+            if c.path != CREATE_PATH
+            and (target(c) == conversation or target(c).startswith(conversation + ";"))
+        ]
 
     def updates(self) -> list[Call]:
         return [c for c in self.calls if c.method == "PUT"]

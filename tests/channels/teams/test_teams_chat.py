@@ -92,7 +92,7 @@ async def test_add_and_list_show_cards_with_buttons(
     assert commands[0].startswith("start ") and commands[1].endswith(" called")
 
 
-async def test_mention_is_stripped_in_group_chats_and_no_reference_is_kept(
+async def test_mention_is_stripped_in_group_chats_and_only_the_personal_chat_is_kept(
     teams: Teams, bot_connector: FakeConnector, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     mention = "<at>Feedback Call Coach</at>"
@@ -111,12 +111,19 @@ async def test_mention_is_stripped_in_group_chats_and_no_reference_is_kept(
         }
     )
     assert await teams.post(activity) == 201
-    assert any(text.startswith("Added Kari Nordmann") for text in bot_connector.texts())
+    # The answer names the candidate: it went to the personal chat, not the group chat.
+    (added,) = [c.body["text"] for c in bot_connector.in_conversation(teams.conversation)]
+    assert added.startswith("Added Kari Nordmann")
+    assert all(
+        "Kari" not in c.body.get("text", "") for c in bot_connector.in_conversation("19:group-chat")
+    )
     async with sessions() as session:
         recruiter = await session.scalar(select(Recruiter))
         assert recruiter is not None
-        # A reminder lists candidate names: it must not be sent into a group chat.
-        assert recruiter.conversation_reference is None
+        # A reminder lists candidate names: it must never be sent into a group chat; the
+        # personal chat opened for the answer is where it goes.
+        assert recruiter.conversation_reference is not None
+        assert recruiter.conversation_reference["conversation"]["id"] == teams.conversation
 
 
 async def test_identity_language_and_time_zone_come_from_the_activity(
