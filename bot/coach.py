@@ -411,7 +411,9 @@ class Coach:
             if c.outcome is None
         ]
         text = self.t(ctx.language, "list_header", count=len(candidates)) + "\n" + "\n".join(lines)
-        return [Reply(text=text, cards=cards)]
+        # The cards are plain data validated once, with the reply, in pydantic's core: a
+        # hundred Button models made one by one cost more than the rest of the list.
+        return [Reply.model_validate({"text": text, "cards": cards})]
 
     async def _start(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Start)
@@ -654,22 +656,24 @@ class Coach:
     def outcome_buttons(
         self, language: str, candidate: Candidate | CandidateSummary
     ) -> list[Button]:
-        ref = candidate.public_id
+        return [Button(**data) for data in self._outcome_buttons(language, candidate.public_id)]
+
+    def _outcome_buttons(self, language: str, ref: str) -> list[dict[str, str]]:
         label = self.guides.text
         return [
-            Button(
-                label=label(language, "button_called"),
-                command=f"log {ref} called",
-                style="primary",
-            ),
-            Button(label=label(language, "button_no_answer"), command=f"log {ref} no-answer"),
-            Button(label=label(language, "button_declined"), command=f"log {ref} declined"),
-            Button(
-                label=label(language, "button_skipped"),
-                command=f"log {ref} skipped",
-                style="danger",
-            ),
-            Button(label=label(language, "button_consent"), command=f"consent {ref}"),
+            {
+                "label": label(language, "button_called"),
+                "command": f"log {ref} called",
+                "style": "primary",
+            },
+            {"label": label(language, "button_no_answer"), "command": f"log {ref} no-answer"},
+            {"label": label(language, "button_declined"), "command": f"log {ref} declined"},
+            {
+                "label": label(language, "button_skipped"),
+                "command": f"log {ref} skipped",
+                "style": "danger",
+            },
+            {"label": label(language, "button_consent"), "command": f"consent {ref}"},
         ]
 
     def _candidate_line(self, ctx: Context, candidate: Candidate | CandidateSummary) -> str:
@@ -690,20 +694,22 @@ class Coach:
 
     def _candidate_card(
         self, ctx: Context, candidate: Candidate | CandidateSummary, line: str | None = None
-    ) -> Card:
-        """`line`: the candidate's line, when the caller has already made it."""
-        return Card(
-            title=f"{candidate.name} ({candidate.public_id})",
-            lines=[line if line is not None else self._candidate_line(ctx, candidate)],
-            buttons=[
-                Button(
-                    label=self.guides.text(ctx.language, "button_prepare"),
-                    command=f"start {candidate.public_id}",
-                    style="primary",
-                ),
-                *self.outcome_buttons(ctx.language, candidate)[:4],
+    ) -> dict[str, Any]:
+        """A candidate's card as plain data, for Card/Reply validation; `line`: their line,
+        when the caller has already made it."""
+        ref = candidate.public_id
+        return {
+            "title": f"{candidate.name} ({ref})",
+            "lines": [line if line is not None else self._candidate_line(ctx, candidate)],
+            "buttons": [
+                {
+                    "label": self.guides.text(ctx.language, "button_prepare"),
+                    "command": f"start {ref}",
+                    "style": "primary",
+                },
+                *self._outcome_buttons(ctx.language, ref)[:4],
             ],
-        )
+        }
 
     def _parse_error(self, language: str, error: commands.ParseError) -> str:
         text = self.t(language, f"problem_{error.problem}", value=error.value)
