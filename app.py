@@ -24,10 +24,12 @@ async def build_coach(settings: Settings):
 
     guides = GuideBook()
     # The svada rules are coaching content too: a broken file must stop start-up, not a call.
-    from bot.concreteness import rules_for
+    from bot.concreteness import rules_for, warm_up
 
     for language in guides.guides:
         rules_for(language)
+    # Lemma dictionaries and CLDR names load once here, not on a recruiter's first answer.
+    warm_up()
     engine, sessions = await open_database(settings.database_url)
     return Coach(sessions, guides, settings), engine
 

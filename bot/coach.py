@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import commands, privacy, reminders
-from bot.concreteness import assess
+from bot import commands, confirmation, privacy, reminders
+from bot.concreteness import Assessment, assess
 from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
 from bot.settings import Settings
 from conversation_guides import GuideBook
@@ -86,6 +86,8 @@ class StepResult:
 
     accepted: bool
     message: str = ""
+    # Flagged as risky: the recruiter may keep it by naming the requirement it is about.
+    confirmable: bool = False
 
 
 class Coach:
@@ -186,9 +188,18 @@ class Coach:
             log.warning("profile not stored: %s", type(error).__name__)
 
     async def answer_step(
-        self, who: Identity, candidate_id: str, step_key: str, text: str
+        self,
+        who: Identity,
+        candidate_id: str,
+        step_key: str,
+        text: str,
+        requirement: str | None = None,
     ) -> StepResult:
-        """Store one answer typed at a prompt, unless it must be made concrete first."""
+        """Store one answer typed at a prompt, unless it must be made concrete first.
+
+        `requirement`: for a text flagged as risky, which requirement of the position the
+        recruiter confirms it is about; the only way such a text is kept.
+        """
         try:
             async with self.sessions.begin() as session:
                 ctx = await self._context(session, who)
@@ -203,10 +214,13 @@ class Coach:
                     return StepResult(False, self.t(ctx.language, "problem_unknown_step"))
                 preparation = await self._preparation(ctx, candidate, guide)
                 text = commands.clean(text)
-                error = self._check_answer(ctx.language, preparation, step, text)
-                if error:
-                    return StepResult(False, error)
+                wanted = commands.clean(requirement or "")
+                verdict = self._check_answer(ctx.language, preparation, step, text, wanted)
+                if verdict.error:
+                    message = verdict.requirement_error or verdict.error
+                    return StepResult(False, message, confirmable=verdict.confirmable)
                 queries.set_answer(preparation, step.key, text, ctx.now)
+                self._confirmed(ctx, candidate, preparation, step.key, wanted, verdict)
                 return StepResult(True)
         except DATABASE_ERRORS as error:
             return StepResult(False, self._database_down(who, error).text)
@@ -238,25 +252,47 @@ class Coach:
                 )
                 saved = {answer.step_key: answer.text for answer in preparation.answers}
                 errors: dict[str, str] = {}
+                # Risky steps get a second field: which requirement the text is about.
+                confirmable: dict[str, str | None] = {}
                 for step in guide.steps_for(candidate.internal):
                     text = commands.clean(answers.get(step.key) or "")
+                    wanted = commands.clean(answers.get(confirmation.field_key(step.key)) or "")
                     if repeated:
                         # Judge as the first delivery did: a vague text only passed if stored.
                         if saved.get(step.key, "") != text or (step.required and not text):
-                            error = self._check_answer_again(ctx.language, step, text)
-                            if error:
-                                errors[step.key] = error
+                            verdict = self._check_answer_again(ctx.language, step, text)
+                            if verdict.error:
+                                errors[step.key] = verdict.error
+                            if verdict.confirmable:
+                                confirmable[step.key] = None
                         continue
-                    error = self._check_answer(ctx.language, preparation, step, text)
-                    if error:
-                        errors[step.key] = error
+                    verdict = self._check_answer(ctx.language, preparation, step, text, wanted)
+                    if verdict.confirmable and verdict.error:
+                        confirmable[step.key] = verdict.requirement_error
+                    if verdict.error:
+                        errors[step.key] = verdict.error
                     else:
                         queries.set_answer(preparation, step.key, text, ctx.now)
+                        self._confirmed(ctx, candidate, preparation, step.key, wanted, verdict)
                 if errors:
                     form = self._form(ctx.language, candidate, preparation, guide)
+                    fields = []
                     for field in form.fields:
                         field.error = errors.get(field.key)
                         field.value = (answers.get(field.key) or field.value).strip()
+                        fields.append(field)
+                        if field.key in confirmable:
+                            key = confirmation.field_key(field.key)
+                            fields.append(
+                                confirmation.form_field(
+                                    self.t,
+                                    ctx.language,
+                                    field.key,
+                                    (answers.get(key) or "").strip(),
+                                    confirmable[field.key],
+                                )
+                            )
+                    form.fields = fields
                     return Reply(text=self.t(ctx.language, "checklist_needs_work"), form=form)
                 if repeated:
                     return Reply.shareable(self.t(ctx.language, "already_handled"))
@@ -547,45 +583,88 @@ class Coach:
         )
 
     def _check_answer(
-        self, language: str, preparation: CallPreparation, step: Step, text: str
-    ) -> str | None:
-        """None when the answer may be stored; otherwise the coaching message why not."""
+        self,
+        language: str,
+        preparation: CallPreparation,
+        step: Step,
+        text: str,
+        requirement: str = "",
+    ) -> confirmation.Verdict:
+        """No error when the answer may be stored; otherwise the coaching message why not."""
         if not text:
-            return self.t(language, "answer_required") if step.required else None
+            required = self.t(language, "answer_required") if step.required else None
+            return confirmation.Verdict(error=required)
         if len(text) > MAX_ANSWER:
-            return self.t(language, "answer_too_long", limit=MAX_ANSWER)
+            return confirmation.Verdict(self.t(language, "answer_too_long", limit=MAX_ANSWER))
         assessment = assess(text, language, step.key)
+        confirmed: tuple[str, ...] = ()
         if assessment.risky:
-            reasons = " ".join(assessment.reasons)
-            return self.t(
-                language, "answer_risky", reasons=reasons, suggestion=assessment.suggestion
-            )
+            # Never kept by sending it again: only with the requirement it is about, named.
+            error = self._risky_message(language, assessment)
+            if not requirement:
+                return confirmation.Verdict(error, confirmable=True)
+            problem = confirmation.requirement_problem(self.t, language, requirement, text)
+            if problem:
+                return confirmation.Verdict(error, confirmable=True, requirement_error=problem)
+            confirmed = tuple(assessment.grounds)
         if assessment.vague and (preparation.flagged or {}).get(step.key) != text:
             queries.set_flagged(preparation, step.key, text)
+            if confirmed:
+                # Confirmed as about the job, but still vague: coach it like any vague text.
+                # A confirmed text that is also vague keeps its confirmation field for the retry.
+                error = self.t(language, "confirm_still_vague", suggestion=assessment.suggestion)
+                return confirmation.Verdict(error, confirmable=True)
             reasons = " ".join(assessment.reasons)
-            return self.t(
+            error = self.t(
                 language, "answer_vague", reasons=reasons, suggestion=assessment.suggestion
             )
+            return confirmation.Verdict(error)
         queries.set_flagged(preparation, step.key, None)
-        return None
+        return confirmation.Verdict(confirmed=confirmed)
 
-    def _check_answer_again(self, language: str, step: Step, text: str) -> str | None:
+    def _risky_message(self, language: str, assessment: Assessment) -> str:
+        reasons = " ".join(assessment.reasons)
+        risky = self.t(language, "answer_risky", reasons=reasons, suggestion=assessment.suggestion)
+        return f"{risky} {self.t(language, 'confirm_offer')}"
+
+    def _confirmed(
+        self,
+        ctx: Context,
+        candidate: Candidate,
+        preparation: CallPreparation,
+        step_key: str,
+        requirement: str,
+        verdict: confirmation.Verdict,
+    ) -> None:
+        if verdict.confirmed:
+            confirmation.record(
+                ctx.session,
+                ctx.recruiter,
+                ctx.who.user,
+                candidate,
+                preparation,
+                step_key,
+                requirement,
+                verdict.confirmed,
+                ctx.now,
+            )
+
+    def _check_answer_again(self, language: str, step: Step, text: str) -> confirmation.Verdict:
         """`_check_answer` for a re-delivered submission: the same verdict, nothing stored."""
         if not text:
-            return self.t(language, "answer_required") if step.required else None
+            required = self.t(language, "answer_required") if step.required else None
+            return confirmation.Verdict(error=required)
         if len(text) > MAX_ANSWER:
-            return self.t(language, "answer_too_long", limit=MAX_ANSWER)
+            return confirmation.Verdict(self.t(language, "answer_too_long", limit=MAX_ANSWER))
         assessment = assess(text, language, step.key)
         reasons = " ".join(assessment.reasons)
         if assessment.risky:
-            return self.t(
-                language, "answer_risky", reasons=reasons, suggestion=assessment.suggestion
-            )
+            return confirmation.Verdict(self._risky_message(language, assessment), True)
         if assessment.vague:
-            return self.t(
-                language, "answer_vague", reasons=reasons, suggestion=assessment.suggestion
+            return confirmation.Verdict(
+                self.t(language, "answer_vague", reasons=reasons, suggestion=assessment.suggestion)
             )
-        return None
+        return confirmation.Verdict()
 
     def _form(
         self, language: str, candidate: Candidate, preparation: CallPreparation, guide: Guide

@@ -84,6 +84,7 @@ CANDIDATE_DATA: tuple[Covered, ...] = (
             "guide_version",
             "active",
             "flagged",
+            "confirmations",
             "started_at",
             "completed_at",
         ),
@@ -136,7 +137,7 @@ CANDIDATE_DATA: tuple[Covered, ...] = (
         table="audit_events",
         on_erase="keep",
         personal=_fs(),
-        kept=_fs("actor_external_id", "action", "candidate_public_id", "created_at"),
+        kept=_fs("actor_external_id", "action", "candidate_public_id", "detail", "created_at"),
         internal=_fs("id", "workspace_id"),
         rows=lambda c: (
             select(AuditEvent)
@@ -361,6 +362,7 @@ def audit(
     action: str,
     candidate_public_id: str | None,
     now: datetime,
+    detail: str | None = None,
 ) -> None:
     """Record who did what to whose data; the person is named by public id only."""
     session.add(
@@ -369,6 +371,7 @@ def audit(
             actor_external_id=actor[:128],
             action=action,
             candidate_public_id=candidate_public_id,
+            detail=detail[:200] if detail else None,
             created_at=now,
         )
     )

@@ -267,6 +267,7 @@ async def get_or_create_preparation(
         guide_language=language,
         guide_version=guide_version,
         flagged={},
+        confirmations={},
         started_at=now,
         answers=[],
     )
@@ -292,6 +293,25 @@ def set_flagged(preparation: CallPreparation, step_key: str, text: str | None) -
         flagged[step_key] = text
     # A new dict, so SQLAlchemy sees the JSON column change.
     preparation.flagged = flagged
+
+
+def set_confirmation(
+    preparation: CallPreparation,
+    step_key: str,
+    requirement: str,
+    grounds: list[str],
+    recruiter_id: int,
+    now: datetime,
+) -> None:
+    """Keep, with the preparation, which requirement a flagged answer was confirmed to be about."""
+    confirmations = dict(preparation.confirmations or {})
+    confirmations[step_key] = {
+        "requirement": requirement,
+        "grounds": list(grounds),
+        "by": recruiter_id,
+        "at": now.isoformat(),
+    }
+    preparation.confirmations = confirmations  # a new dict, so the JSON column is written
 
 
 async def add_call_log(

@@ -162,6 +162,9 @@ class CallPreparation(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     # Step key -> the text last flagged as vague there; the same text again is accepted.
     flagged: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Step key -> the recruiter's confirmation that a text the svada check flagged as risky
+    # is about the job: {"requirement", "grounds", "by" (recruiter id), "at" (ISO time)}.
+    confirmations: Mapped[dict[str, dict[str, Any]] | None] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -224,6 +227,8 @@ class AuditEvent(Base):
     actor_external_id: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(32))
     candidate_public_id: Mapped[str | None] = mapped_column(String(12))
+    # What the action was about, never personal data: "step=gaps grounds=age".
+    detail: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -24,7 +24,21 @@ from conversation_guides import GUIDES_DIR, GuideError
 
 SENTENCES = Path(__file__).parent / "data" / "feedback_sentences.yaml"
 STEPS = ("competence", "gaps", "luxury_problem", "self_presentation", "internal_value")
-GROUNDS = ("age", "gender", "family", "ethnicity", "religion", "disability", "sexual_orientation")
+GROUNDS = (
+    "age",
+    "gender",
+    "gender_identity",
+    "family",
+    "care_responsibilities",
+    "ethnicity",
+    "national_origin",
+    "religion",
+    "disability",
+    "health",
+    "sexual_orientation",
+    "political_views",
+    "trade_union",
+)
 
 
 def family_hit(language: str, section: str, key: str, text: str) -> str | None:
@@ -306,6 +320,25 @@ RISKY = [
     ("nb", "disability", "Du stammet en del i intervjuet."),
     ("nb", "sexual_orientation", "Som homofil ville du fått det tøft her."),
     ("nb", "sexual_orientation", "Du nevnte kjæresten din flere ganger."),
+    ("nb", "age", "Kandidaten er 61 år, og vi trenger en som blir lenge."),
+    ("nb", "age", "Han er nok overkvalifisert for denne jobben."),
+    ("nb", "age", "Han er for gammal til å lære det nye systemet."),
+    ("nb", "gender_identity", "Hen er ikke-binær, og vi tror teamet ikke er klart for det."),
+    ("nb", "care_responsibilities", "Hun tar seg av sin syke mor, så reising blir vanskelig."),
+    ("nb", "care_responsibilities", "Ho har tre born, så vaktene blir vanskelege."),
+    ("nb", "ethnicity", "Vi lurer på om hun vil passe inn kulturelt."),
+    ("nb", "ethnicity", "Gutane på lageret vil ha ein av sine eigne."),
+    ("nb", "national_origin", "Kandidaten kommer fra Polen."),
+    ("nb", "national_origin", "Han er frå Øst-Europa, så vi valde ein annan."),
+    ("nb", "national_origin", "Han er svensk, så han drar sikkert hjem igjen."),
+    ("nb", "health", "Hun har vært sykmeldt mye det siste året."),
+    ("nb", "health", "Ho har vore sjukmeld i fleire månader."),
+    ("nb", "health", "Han går på antidepressiva."),
+    ("nb", "health", "Han er uføretrygdet på halv tid."),
+    ("nb", "political_views", "Han er aktiv i Rødt."),
+    ("nb", "political_views", "Ho sit i kommunestyret for Senterpartiet."),
+    ("nb", "trade_union", "Hun er medlem av Fagforbundet og tillitsvalgt."),
+    ("nb", "trade_union", "Ho har vore plasstillitsvald i LO."),
     ("en", "age", "We want a young, energetic team."),
     ("en", "age", "With retirement a few years away, it makes no sense."),
     ("en", "age", "He's a digital native, and that matters."),
@@ -322,10 +355,23 @@ RISKY = [
     ("en", "religion", "Your headscarf might put some clients off."),
     ("en", "religion", "Your religion might stop you working Saturdays."),
     ("en", "disability", "With your diagnosis, night shifts wouldn't be fair."),
-    ("en", "disability", "Given your sick leave last year, we held back."),
+    # Sick leave is health, its own ground since the second edition (issue 13).
+    ("en", "health", "Given your sick leave last year, we held back."),
     ("en", "disability", "Your wheelchair would make site visits hard."),
     ("en", "sexual_orientation", "Clients might react badly to you being gay."),
     ("en", "sexual_orientation", "You mentioned your girlfriend a few times."),
+    ("en", "age", "She's 57 and we need someone who'll stay long."),
+    ("en", "age", "Probably overqualified for this one."),
+    ("en", "gender_identity", "The candidate is transitioning."),
+    ("en", "care_responsibilities", "He's a single dad, so night shifts are out."),
+    ("en", "ethnicity", "Not sure he'd fit in culturally."),
+    ("en", "national_origin", "Candidate is from Romania, we went with a local."),
+    ("en", "national_origin", "He's from Eastern Europe."),
+    ("en", "national_origin", "He's Nigerian, so we weren't sure."),
+    ("en", "health", "She's on medication for depression."),
+    ("en", "health", "He was on sick leave for most of last year."),
+    ("en", "political_views", "She's openly a Green Party activist."),
+    ("en", "trade_union", "He's a union rep at his current place."),
 ]
 
 
@@ -419,6 +465,24 @@ LOOK_ALIKES = [
     # Children as the work itself, not the candidate's family.
     ("nb", "Vi har 30 barn på avdelingen, og stillingen krever barnehagelærerutdanning."),
     ("nb", "Den vi ansatte, har jobbet fem år i barnevernet i en kommune."),
+    # A job topic that looks like a ground is not about the person (issue 13).
+    ("nb", "Du har ikke jobbet med pensjon og OTP, og det er halve lønnsjobben her."),
+    ("nb", "Du har ikkje jobba med pensjon og OTP, og det er kjernen i stillinga."),
+    ("nb", "Stillingen handler om regelverket for foreldrepenger, og du kan ikke NAV-regelverket."),
+    ("nb", "Du mangler barnehagelærerutdanning, som er et krav for pedagogisk leder i barnehagen."),
+    ("nb", "Mangler HMS-kurs for ledere, som er påkrevd fra dag én."),
+    ("nb", "Rollen er rådgiver på sykefraværsoppfølging, og du har ikke jobbet med IA-avtalen."),
+    (
+        "nb",
+        "Du har ikke jobbet med tariffavtaler, og som forhandler møter du fagforeningene.",
+    ),
+    ("nb", "Jobben er å følge opp leverandørene i Polen på polsk, og polsk snakker du ikke."),
+    ("nb", "Vi trenger noen som kan føre regnskap etter IFRS, og erfaringen din er fra NRS."),
+    ("en", "You haven't worked with pensions or auto-enrolment, and that's half the payroll role."),
+    ("en", "The role is advising managers on maternity-pay rules, and you don't know SMP."),
+    ("en", "The job is room lead in a nursery, and you have no Level 3 childcare qualification."),
+    ("en", "The role is absence management, and you haven't handled long-term sick leave cases."),
+    ("en", "The role is a mental health nurse on a ward, and you have no RMN registration yet."),
     # «som manglet» after the thing itself names it.
     ("nb", "Det var budsjettansvaret som manglet, og det er en stor del av stillingen her."),
 ]
@@ -579,9 +643,9 @@ def _sentences() -> list[dict[str, object]]:
 def test_the_labelled_set_is_big_and_balanced() -> None:
     items = _sentences()
     assert len(items) >= 240
-    assert {tuple(sorted(item)) for item in items} == {
-        ("language", "risky", "split", "step", "text", "vague")
-    }
+    required = {"language", "risky", "split", "step", "text", "vague"}
+    optional = {"grounds", "trap", "variety"}
+    assert all(required <= set(item) <= required | optional for item in items)
     assert len({item["text"] for item in items}) == len(items)
     count = Counter((item["language"], item["step"]) for item in items)
     assert all(count[(lang, step)] >= 20 for lang in ("nb", "en") for step in STEPS)
@@ -590,10 +654,16 @@ def test_the_labelled_set_is_big_and_balanced() -> None:
         assert sum(bool(item["risky"]) for item in mine) >= 20
         vague = sum(bool(item["vague"]) for item in mine)
         assert 0.35 <= vague / len(mine) <= 0.65
-        assert {item["split"] for item in mine} == {"dev", "holdout", "fresh"}
+        assert {item["split"] for item in mine} == {
+            "dev",
+            "holdout",
+            "fresh",
+            "fresh-2026-11",
+            "fresh-2026-11-holdout",
+        }
         # holdout is a share of the sentences the rules were written against (dev + holdout);
         # fresh is a separate, later test in another style, and big enough to say something.
-        written = [item for item in mine if item["split"] != "fresh"]
+        written = [item for item in mine if item["split"] in ("dev", "holdout")]
         holdout = sum(item["split"] == "holdout" for item in written)
         assert 0.25 <= holdout / len(written) <= 0.4
         fresh = [item for item in mine if item["split"] == "fresh"]
@@ -602,9 +672,30 @@ def test_the_labelled_set_is_big_and_balanced() -> None:
         assert {item["step"] for item in fresh} == set(STEPS)
 
 
+def test_the_second_edition_set_covers_every_ground_style_and_keeps_a_held_out_part() -> None:
+    # Issue 13: 200+ sentences written before the rules changed, 80+ of them never tuned on.
+    new = [i for i in _sentences() if str(i["split"]).startswith("fresh-2026-11")]
+    held_out = [i for i in new if i["split"] == "fresh-2026-11-holdout"]
+    assert len(new) >= 200
+    assert len(held_out) >= 80
+    for part in (new, held_out):
+        for language in ("nb", "en"):
+            mine = [i for i in part if i["language"] == language]
+            grounds = {g for i in mine for g in i.get("grounds", [])}
+            assert grounds == set(GROUNDS) - {"gender"}, sorted(set(GROUNDS) - grounds)
+            assert sum(bool(i.get("trap")) for i in mine) >= 5
+        assert sum(i.get("variety") == "nn" for i in part) >= 10
+    for item in new:
+        # Every risky sentence names its grounds; no other sentence does.
+        assert bool(item["risky"]) == bool(item.get("grounds")), item["text"]
+        assert set(item.get("grounds", [])) <= set(GROUNDS)
+        assert not (item.get("trap") and item["risky"]), item["text"]
+
+
+@pytest.mark.parametrize("split", ["dev", "fresh-2026-11"])
 @pytest.mark.parametrize("language", ["nb", "en"])
-def test_the_dev_split_is_classified_correctly(language: str) -> None:
-    dev = [i for i in _sentences() if i["split"] == "dev" and i["language"] == language]
+def test_the_tuning_splits_are_classified_correctly(language: str, split: str) -> None:
+    dev = [i for i in _sentences() if i["split"] == split and i["language"] == language]
     wrong = {"vague": [], "risky": []}
     for item in dev:
         found = assess(str(item["text"]), language, str(item["step"]))
@@ -614,3 +705,89 @@ def test_the_dev_split_is_classified_correctly(language: str) -> None:
     for label, misses in wrong.items():
         accuracy = 1 - len(misses) / len(dev)
         assert accuracy >= 0.97, (label, misses)
+
+
+# -- the person, not the topic (second edition) ---------------------------------------------
+
+
+def test_a_topic_counts_only_about_the_person_and_hr_decides_which_words_are_topics(
+    rules_copy: Path,
+) -> None:
+    about_job = "Du har ikke jobbet med pensjon og OTP, og det er halve jobben."
+    about_person = "Han nærmer seg pensjon, så vi valgte en annen."
+    assert not assess(about_job, "nb").risky
+    found = assess(about_person, "nb")
+    assert found.risky and found.grounds == ["age"]
+
+    def make_pension_an_attribute(data: dict[str, list[dict[str, object]]]) -> None:
+        age = next(f for f in data["risky"] if f["key"] == "age")
+        age["topics"] = [t for t in age["topics"] if "pensjon" not in str(t)]  # type: ignore[union-attr]
+        age["phrases"] = [*age["phrases"], "pensjon"]  # type: ignore[misc]
+
+    _break(rules_copy, make_pension_an_attribute)
+    assert evaluate(load_rules(rules_copy), about_job).risky
+
+
+def test_a_job_word_in_the_clause_makes_it_about_the_job(rules_copy: Path) -> None:
+    text = "Hun har vært sykmeldt, og rådgiver på sykefraværsoppfølging er jobben."
+    assert assess(text, "nb").risky  # the first clause is about her
+
+    def forget_job_words(data: dict[str, dict[str, object]]) -> None:
+        data["person"]["job_words"] = ["stillingsbrøk"]
+
+    role = "Rollen gjelder sykefraværsoppfølging, og du har ikke fulgt opp sykmeldte før."
+    assert not assess(role, "nb").risky
+    _break(rules_copy, forget_job_words)
+    assert evaluate(load_rules(rules_copy), role).risky
+
+
+def test_inflections_and_nynorsk_are_found_through_lemmas() -> None:
+    for text in ("Ho er sjukmeld.", "Han er sykmeldt igjen.", "Hun var sykmeldte i fjor."):
+        assert "health" in assess(text, "nb").grounds, text
+    assert "national_origin" in assess("Han er polakk.", "nb").grounds
+    assert "care_responsibilities" in assess("Ho har to born som er små.", "nb").grounds
+
+
+def test_countries_and_regions_come_from_cldr_in_each_language() -> None:
+    from bot.lexicon import place_names
+
+    # No hand-typed list has these; CLDR has them in nb, nn and en.
+    assert "Kirgisistan" in place_names("nb") and "Kirgisistan" in place_names("nn")
+    assert "Kyrgyzstan" in place_names("en")
+    assert assess("Hun kommer fra Kirgisistan.", "nb").grounds == ["national_origin"]
+    assert assess("Ho kjem frå Austerrike.", "nb").grounds == ["national_origin"]
+    assert assess("She's from Kyrgyzstan.", "en").grounds == ["national_origin"]
+    # A place in the job is no origin: the work is there, not the person from there.
+    assert not assess("Jobben er å følge opp kundene i Polen på polsk.", "nb").risky
+    assert place_names("nb") is place_names("nb")  # loaded once per process
+
+
+def test_text_in_the_other_language_is_read_with_that_languages_rules() -> None:
+    # "men" in a Norwegian sentence is "but", not English "men".
+    norwegian = "Hun har god erfaring, men mangler sertifikat klasse C for lastebil."
+    assert not assess(norwegian, "en").risky
+    assert assess("We picked a man because the team is all women.", "en").risky
+    # English written by a Norwegian-speaking recruiter: found, explained in Norwegian.
+    found = assess("She is pregnant and due in spring.", "nb")
+    assert found.risky and found.grounds == ["family"]
+    assert "vernet mot diskriminering" in found.reasons[0]
+    # Mixed text stays with the recruiter's language.
+    assert not assess("Skills ok, men communication var litt off i intervjuet.", "nb").risky
+
+
+def test_a_feeling_as_the_reason_is_vague_and_a_no_show_is_concrete() -> None:
+    assert assess("magefølelsen sa nei", "nb").vague
+    assert assess("gut said no", "en").vague
+    assert not assess("Møtte ikke opp til andre intervju og ga ikke beskjed.", "nb").vague
+    assert not assess("Didn't turn up to the second interview.", "en").vague
+    moment = (
+        "When we asked about the outage, she described what the team did, not her own part "
+        "or the result."
+    )
+    assert not assess(moment, "en").vague
+
+
+def test_look_alikes_are_blanked_for_topic_words_too() -> None:
+    # health has only topic words; its "unless" must still apply to them.
+    assert not assess("She sold into a depressed market for years, and hit target.", "en").risky
+    assert assess("She has been depressed for years.", "en").risky

@@ -7,7 +7,7 @@ import locale
 import os
 from typing import TextIO
 
-from bot.coach import Coach
+from bot.coach import Coach, StepResult
 from bot.messages import Form, Identity, Inbound, Language, Reply
 
 QUIT_WORDS = frozenset({"quit", "exit", "avslutt", "q"})
@@ -75,9 +75,24 @@ class Console:
                 result = await self.coach.answer_step(
                     self.who, form.candidate_id, field.key, answer
                 )
+                while not result.accepted and result.confirmable:
+                    # Risky: kept only if they name the requirement it is about.
+                    self.say(result.message)
+                    self.say(self.t("console_confirm"))
+                    requirement = await self.read("» ")
+                    if requirement is None:
+                        self.say(self.t("console_paused", id=form.candidate_id))
+                        return False
+                    if not requirement.strip():
+                        result = StepResult(False)
+                        break
+                    result = await self.coach.answer_step(
+                        self.who, form.candidate_id, field.key, answer, requirement=requirement
+                    )
                 if result.accepted:
                     break
-                self.say(result.message)
+                if result.message:
+                    self.say(result.message)
         self.say("")
         script = await self.coach.finish(self.who, form.candidate_id)
         self.say(script.text)

@@ -206,10 +206,20 @@ def checklist_modal(form: Form, t: Texts, metadata: str) -> dict[str, Any]:
                 "element": element,
             }
         )
+        if field.error:
+            # Only in a modal rebuilt to add a confirmation field (Slack's errors response
+            # cannot add one), where the inline errors cannot be shown.
+            blocks.append(context(field.error))
     view = _view(t, form.title, blocks, CHECKLIST)
     view["submit"] = plain(form.submit_label, MAX_VIEW_TITLE)
     view["private_metadata"] = metadata
     return view
+
+
+def new_inputs(form: Form, view: dict[str, Any]) -> bool:
+    """Whether the form asks for an input the submitted view does not have (a confirmation)."""
+    shown = {block.get("block_id") for block in view.get("blocks") or [] if isinstance(block, dict)}
+    return any(field.key not in shown for field in form.fields)
 
 
 def form_errors(form: Form) -> dict[str, str]:

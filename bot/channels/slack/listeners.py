@@ -426,6 +426,12 @@ class SlackListeners:
             who, candidate, answers, idempotency_key=delivery_key("view", team, user, delivery)
         )
         if reply.form is not None and blocks.form_errors(reply.form):
+            if blocks.new_inputs(reply.form, view):
+                # A risky answer gets a second field for the requirement it is about.
+                metadata_text = str(view.get("private_metadata") or "")
+                modal = blocks.checklist_modal(reply.form, self.texts(language), metadata_text)
+                await ack(response_action="update", view=modal)
+                return
             await ack(response_action="errors", errors=blocks.form_errors(reply.form))
             return
         if reply.cards:
