@@ -1,13 +1,22 @@
-"""How fast a recruiter sees the answer to `/feedback-call list`, against a bare Bolt app.
+"""How fast a recruiter sees the answer to `/feedback-call list`, against two Bolt anchors.
 
-Runs `python app.py serve` (the real server, its own process) on a store holding 10,000
-candidates, and a bare AsyncApp that only acknowledges (its own process, same aiohttp
-adapter), then sends both the same signed slash commands at the same concurrency.
-Latency is what the recruiter sees: for the bare app the acknowledgement; for the coach,
-whose acknowledgement is empty, the arrival of the answer at the response_url, which this
-script serves itself along with a stand-in for the Slack Web API. Everything is 127.0.0.1.
+Three servers, each its own process, get the same signed slash commands at the same
+concurrency, in alternating rounds of one run (so a busy machine weighs on all three alike):
 
-    python benchmarks/slack_ack.py [--requests 3000] [--concurrency 50] [--candidates 10000]
+- coach:   `python app.py serve`, the real server, on a store of 10,000 candidates;
+- respond: the least any Bolt app must do to answer `list` the way Slack asks: Bolt + the
+           aiohttp adapter, `ack()`, then a fixed list of 30 rows posted to the response_url
+           with Bolt's own `respond()`;
+- bare:    Bolt + the aiohttp adapter, a listener that only acknowledges.
+
+Latency is what the recruiter sees: for the bare app the acknowledgement; for the coach and
+the respond anchor, whose acknowledgements are empty, the answer arriving at the response_url,
+which this script serves itself along with a stand-in for the Slack Web API. Two loads: the
+500-recruiter spread (about 20 candidates each) and one busy recruiter with 30 candidates
+sending every request; then one request at a time (unloaded). Last, the coach's resident
+memory after start and after 10,000 requests. Everything is 127.0.0.1.
+
+    python benchmarks/slack_ack.py [--database-url URL] [--rounds 3] [--round-requests 600]
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -35,23 +46,64 @@ TOKEN = "xoxb-benchmark-token"
 TEAM = "TBENCH"
 
 
-# -- the bare app: Bolt, the aiohttp adapter, and a listener that only acknowledges ----------
+# -- the anchors: Bolt and its aiohttp adapter, as little as each answer needs -------------
+
+BUSY = "UBUSY"
+ROWS = 30
 
 
-def run_bare_server(port: int, api_url: str) -> None:
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+def _bolt(api_url: str):  # type: ignore[no-untyped-def]
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
-    bolt = AsyncApp(
+    return AsyncApp(
         client=AsyncWebClient(token=TOKEN, base_url=api_url),
         signing_secret=SECRET,
         process_before_response=False,
     )
 
-    @bolt.command("/feedback-call")
-    async def only_ack(ack) -> None:  # type: ignore[no-untyped-def]
-        await ack()
+
+def fixed_list() -> tuple[str, list[dict]]:
+    """30 rows, each a line of text with one button: what a compact list must carry at least."""
+    rows = [f"Candidate {n} (k{n:05d}) · Position {n} · 3 days · not called" for n in range(ROWS)]
+    blocks: list[dict] = [
+        {"type": "section", "text": {"type": "plain_text", "text": f"Your candidates ({ROWS})"}}
+    ]
+    for n, row in enumerate(rows):
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "plain_text", "text": row},
+                "accessory": {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Prepare"},
+                    "action_id": f"prepare:{n}",
+                    "value": f"start k{n:05d}",
+                    "style": "primary",
+                },
+            }
+        )
+    return "\n".join(rows), blocks
+
+
+def run_anchor_server(port: int, api_url: str, kind: str) -> None:
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    bolt = _bolt(api_url)
+    text, blocks = fixed_list()
+
+    if kind == "bare":
+
+        @bolt.command("/feedback-call")
+        async def only_ack(ack) -> None:  # type: ignore[no-untyped-def]
+            await ack()
+
+    else:
+
+        @bolt.command("/feedback-call")
+        async def ack_and_respond(ack, respond) -> None:  # type: ignore[no-untyped-def]
+            await ack()
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
@@ -69,7 +121,7 @@ def run_bare_server(port: int, api_url: str) -> None:
 
 
 async def seed(database_url: str, candidates: int, recruiters: int) -> None:
-    """Candidates spread over recruiters; every profile already cached (the steady state)."""
+    """Candidates spread over recruiters, 30 for the busy one; every profile already cached."""
     from storage.database import open_database
     from storage.queries import new_public_id
     from storage.tables import Candidate, Position, Recruiter, Workspace
@@ -100,6 +152,15 @@ async def seed(database_url: str, candidates: int, recruiters: int) -> None:
             )
             for n in range(recruiters)
         ]
+        busy = Recruiter(
+            workspace_id=workspace.id,
+            external_id=BUSY,
+            language="en",
+            language_checked_at=now,
+            timezone="Europe/Oslo",
+            created_at=now,
+        )
+        people.append(busy)
         session.add_all(positions + people)
         await session.flush()
         used: set[str] = set()
@@ -113,12 +174,12 @@ async def seed(database_url: str, candidates: int, recruiters: int) -> None:
                 Candidate(
                     public_id=public_id,
                     workspace_id=workspace.id,
-                    recruiter_id=people[n % recruiters].id,
+                    recruiter_id=(busy if n < ROWS else people[n % recruiters]).id,
                     position_id=positions[n % len(positions)].id,
                     name=f"Candidate {n}",
                     internal=n % 7 == 0,
                     rejected_at=now - timedelta(days=n % 30),
-                    outcome="called" if n % 3 == 0 else None,
+                    outcome="called" if n % 3 == 1 else None,
                     attempts=0,
                     created_at=now,
                 )
@@ -186,32 +247,52 @@ async def wait_healthy(
     raise SystemExit("server did not start")
 
 
+@dataclass
+class Server:
+    label: str
+    base: str
+    answered_by_ack: bool
+    process: subprocess.Popen
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+    failures: int = 0
+
+    def figures(self) -> tuple[float, float, float]:
+        ordered = sorted(self.latencies)
+
+        def at(fraction: float) -> float:
+            return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+        return at(0.50), at(0.99), len(ordered) / self.elapsed
+
+
 async def load(
     session: aiohttp.ClientSession,
-    base: str,
+    server: Server,
     side: SlackSide,
-    label: str,
+    key: str,
     requests: int,
     concurrency: int,
-    recruiters: int,
-    answered_by_ack: bool,
-) -> tuple[list[float], float, int]:
+    user: Callable[[int], str],
+    tally: Tally,
+) -> None:
     verifier = SignatureVerifier(SECRET)
-    latencies: list[float] = []
-    failures = 0
     counter = iter(range(requests))
 
     async def one(n: int) -> None:
-        nonlocal failures
-        key = f"{label}-{n}"
+        name = f"{server.label}-{key}-{n}"
         body = urlencode(
             {
                 "team_id": TEAM,
-                "user_id": f"U{n % recruiters:05d}",
+                "user_id": user(n),
                 "command": "/feedback-call",
                 "text": "list",
-                "response_url": f"http://127.0.0.1:{side.port}/respond/{key}",
-                "trigger_id": f"trigger-{key}",
+                "response_url": f"http://127.0.0.1:{side.port}/respond/{name}",
+                "trigger_id": f"trigger-{name}",
             }
         )
         stamp = str(int(time.time()))
@@ -221,21 +302,23 @@ async def load(
             "X-Slack-Signature": str(verifier.generate_signature(timestamp=stamp, body=body)),
         }
         arrived: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        side.waiting[key] = arrived
+        side.waiting[name] = arrived
         started = time.perf_counter()
         try:
-            async with session.post(f"{base}/slack/events", data=body, headers=headers) as response:
+            async with session.post(
+                f"{server.base}/slack/events", data=body, headers=headers
+            ) as response:
                 await response.read()
                 acked = time.perf_counter()
                 if response.status != 200:
-                    failures += 1
+                    tally.failures += 1
                     return
-            done = acked if answered_by_ack else await asyncio.wait_for(arrived, 30)
-            latencies.append(done - started)
+            done = acked if server.answered_by_ack else await asyncio.wait_for(arrived, 30)
+            tally.latencies.append(done - started)
         except (aiohttp.ClientError, TimeoutError):
-            failures += 1
+            tally.failures += 1
         finally:
-            side.waiting.pop(key, None)
+            side.waiting.pop(name, None)
 
     async def worker() -> None:
         for n in counter:
@@ -243,12 +326,15 @@ async def load(
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, time.perf_counter() - started, failures
+    tally.elapsed += time.perf_counter() - started
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+def resident_kib(process: subprocess.Popen) -> int:
+    """VmRSS of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
 
 
 def start_process(args: list[str], env: dict[str, str]) -> subprocess.Popen:
@@ -269,10 +355,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def report(title: str, tallies: dict[str, Tally]) -> None:
+    print(f"\n{title}")
+    print(f"{'':9}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'n':>7}{'failed':>8}")
+    figures = {}
+    for label, tally in tallies.items():
+        if not tally.latencies:
+            print(f"{label:9} no successful requests")
+            continue
+        figures[label] = tally.figures()
+        p50, p99, rate = figures[label]
+        count = len(tally.latencies)
+        print(f"{label:9}{p50:9.1f}{p99:9.1f}{rate:9.0f}{count:7d}{tally.failures:8d}")
+    coach = figures.get("coach")
+    for anchor in ("respond", "bare"):
+        other = figures.get(anchor)
+        if coach and other:
+            # The goal reads "coach throughput within 1.5x of the anchor": anchor / coach.
+            print(
+                f"{anchor:>9}/coach: throughput {other[2] / coach[2]:5.2f}x,"
+                f"  coach/{anchor}: p50 {coach[0] / other[0]:5.2f}x"
+                f"  p99 {coach[1] / other[1]:5.2f}x"
+            )
+
+
 async def main(options: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="slack-ack-"))
     database_url = options.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
-    print(f"seeding {options.candidates} candidates over {options.recruiters} recruiters …")
+    print(
+        f"seeding {options.candidates} candidates over {options.recruiters} recruiters "
+        f"and one busy one ({ROWS}) …"
+    )
     await seed(database_url, options.candidates, options.recruiters)
     side = SlackSide()
     await side.start()
@@ -285,74 +398,125 @@ async def main(options: argparse.Namespace) -> int:
         "SLACK_API_URL": api_url,
     }
     env.pop("SLACK_APP_TOKEN", None)
-    coach_port, bare_port = free_port(), free_port()
-    processes = [
-        start_process(["app.py", "serve", "--port", str(coach_port)], env),
-        start_process([__file__, "--bare-server", str(bare_port), "--api-url", api_url], env),
+    ports = {label: free_port() for label in ("coach", "respond", "bare")}
+    servers = [
+        Server(
+            "coach",
+            f"http://127.0.0.1:{ports['coach']}",
+            False,
+            start_process(["app.py", "serve", "--port", str(ports["coach"])], env),
+        ),
+        *(
+            Server(
+                label,
+                f"http://127.0.0.1:{ports[label]}",
+                label == "bare",
+                start_process(
+                    [__file__, "--anchor", label, str(ports[label]), "--api-url", api_url], env
+                ),
+            )
+            for label in ("respond", "bare")
+        ),
     ]
-    results = {}
+    coach = servers[0]
+    spread = options.recruiters
+
+    def spread_user(n: int) -> str:
+        return f"U{n % spread:05d}"
+
+    def busy_user(n: int) -> str:
+        return BUSY
+
+    cases = [
+        (f"spread: {spread} recruiters, ~20 candidates each", spread_user, options.concurrency),
+        (
+            f"busy: one recruiter with {ROWS} candidates sends every request",
+            busy_user,
+            options.concurrency,
+        ),
+        (f"unloaded: one request at a time, busy recruiter ({ROWS})", busy_user, 1),
+    ]
+    results: list[tuple[str, dict[str, Tally]]] = []
+    memory: list[tuple[str, int]] = []
+    sent = 0
     connector = aiohttp.TCPConnector(limit=options.concurrency * 2)
     try:
         async with aiohttp.ClientSession(connector=connector) as session:
-            targets = [
-                ("coach", f"http://127.0.0.1:{coach_port}", False),
-                ("bare", f"http://127.0.0.1:{bare_port}", True),
-            ]
-            for (label, base, by_ack), process in zip(targets, processes, strict=True):
-                await wait_healthy(session, base, process)
-                # Warm up: first auth.test, connection pools, imports on first use.
+            for server in servers:
+                await wait_healthy(session, server.base, server.process)
+            memory.append(("after start", resident_kib(coach.process)))
+            # Warm up: first auth.test, connection pools, imports on first use.
+            for server in servers:
+                await load(session, server, side, "warm", 200, 10, spread_user, Tally())
+            sent += 200
+            for title, user, concurrency in cases:
+                tallies = {server.label: Tally() for server in servers}
+                requests = options.round_requests if concurrency > 1 else options.unloaded
+                for round_number in range(options.rounds):
+                    # Alternate who goes first, so no server always meets the same neighbour.
+                    shift = round_number % len(servers)
+                    for server in servers[shift:] + servers[:shift]:
+                        await load(
+                            session,
+                            server,
+                            side,
+                            f"{title[:4]}{round_number}",
+                            requests,
+                            concurrency,
+                            user,
+                            tallies[server.label],
+                        )
+                    sent += requests
+                results.append((title, tallies))
+                report(title, tallies)
+            memory.append((f"after {sent} requests", resident_kib(coach.process)))
+            if sent < options.memory_requests:
+                rest = options.memory_requests - sent
                 await load(
-                    session, base, side, f"{label}-warm", 100, 10, options.recruiters, by_ack
-                )
-                results[label] = await load(
                     session,
-                    base,
+                    coach,
                     side,
-                    label,
-                    options.requests,
+                    "memory",
+                    rest,
                     options.concurrency,
-                    options.recruiters,
-                    by_ack,
+                    spread_user,
+                    Tally(),
                 )
+                sent += rest
+                memory.append((f"after {sent} requests", resident_kib(coach.process)))
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
+        for server in servers:
+            server.process.terminate()
+            server.process.wait(timeout=10)
 
     print(
-        f"\n{options.requests} signed `/feedback-call list` per server, {options.concurrency} "
-        f"concurrent, {options.candidates} candidates stored ({database_url.split(':')[0]})"
+        f"\nall of the above: signed `/feedback-call list`, {options.candidates} candidates "
+        f"stored ({database_url.split(':')[0]}), {options.rounds} alternating rounds of "
+        f"{options.round_requests} per server (unloaded: {options.unloaded})"
     )
-    print(f"{'':8}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}{'failed':>8}")
-    figures = {}
-    for label, (latencies, elapsed, failures) in results.items():
-        if not latencies:
-            print(f"{label:8} no successful requests")
-            return 1
-        p50, p99 = percentile(latencies, 0.50) * 1000, percentile(latencies, 0.99) * 1000
-        rate = len(latencies) / elapsed
-        figures[label] = (p50, p99, rate)
-        print(f"{label:8}{p50:10.1f}{p99:10.1f}{rate:10.0f}{failures:8d}")
-    coach, bare = figures["coach"], figures["bare"]
     print(
-        f"ratio   p50 {coach[0] / bare[0]:.2f}x   p99 {coach[1] / bare[1]:.2f}x   "
-        f"throughput {coach[2] / bare[2]:.2f}x (coach / bare)"
+        "coach resident memory: "
+        + ", ".join(f"{kib / 1024:.1f} MiB {when}" for when, kib in memory)
     )
     return 0
 
 
 def cli() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--round-requests", type=int, default=600)
+    parser.add_argument("--unloaded", type=int, default=100, help="requests per unloaded round")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--candidates", type=int, default=10_000)
     parser.add_argument("--recruiters", type=int, default=500)
+    parser.add_argument("--memory-requests", type=int, default=10_000)
     parser.add_argument("--database-url", help="default: a new SQLite file")
-    parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--anchor", nargs=2, metavar=("KIND", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     options = parser.parse_args()
-    if options.bare_server:
-        run_bare_server(options.bare_server, options.api_url)
+    if options.anchor:
+        kind, port = options.anchor
+        run_anchor_server(int(port), options.api_url, kind)
         return 0
     return asyncio.run(main(options))
 

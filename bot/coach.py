@@ -1010,21 +1010,24 @@ class Coach:
     def outcome_buttons(
         self, language: str, candidate: Candidate | CandidateSummary
     ) -> list[Button]:
-        ref = candidate.public_id
+        return [Button(**data) for data in self._outcome_buttons(language, candidate.public_id)]
+
+    def _outcome_buttons(self, language: str, ref: str) -> list[dict[str, str]]:
+        label = self.guides.text
         return [
-            Button(
-                label=self.t(language, "button_called"),
-                command=f"log {ref} called",
-                style="primary",
-            ),
-            Button(label=self.t(language, "button_no_answer"), command=f"log {ref} no-answer"),
-            Button(label=self.t(language, "button_declined"), command=f"log {ref} declined"),
-            Button(
-                label=self.t(language, "button_skipped"),
-                command=f"log {ref} skipped",
-                style="danger",
-            ),
-            Button(label=self.t(language, "button_consent"), command=f"consent {ref}"),
+            {
+                "label": label(language, "button_called"),
+                "command": f"log {ref} called",
+                "style": "primary",
+            },
+            {"label": label(language, "button_no_answer"), "command": f"log {ref} no-answer"},
+            {"label": label(language, "button_declined"), "command": f"log {ref} declined"},
+            {
+                "label": label(language, "button_skipped"),
+                "command": f"log {ref} skipped",
+                "style": "danger",
+            },
+            {"label": label(language, "button_consent"), "command": f"consent {ref}"},
         ]
 
     def _candidate_line(self, ctx: Context, candidate: Candidate | CandidateSummary) -> str:

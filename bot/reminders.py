@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.messages import Button, Card, Reply
+from bot.messages import Reply
 from bot.notify import DeliveryError, Notifier, Recipient
 from storage import reminders as store
 
@@ -91,8 +91,12 @@ def snooze_period(until: datetime) -> str:
     return "snooze-" + until.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
 
 
+@lru_cache(maxsize=4096)
 def working_days_between(start: date, end: date) -> int:
-    """Monday-to-Friday days after `start`, up to and including `end`."""
+    """Monday-to-Friday days after `start`, up to and including `end`.
+
+    Cached: ten thousand reminders ask about the same few dozen rejection days.
+    """
     if end <= start:
         return 0
     weeks, rest = divmod((end - start).days, 7)
@@ -135,6 +139,12 @@ def due_period(
     return None
 
 
+@lru_cache(maxsize=4096)
+def _age(rejected: date, today: date, deadline: int) -> tuple[int, bool]:
+    """Days since the rejection, and whether the call is overdue (past `deadline` working days)."""
+    return max(0, (today - rejected).days), working_days_between(rejected, today) > deadline
+
+
 # -- what ----------------------------------------------------------------------------------
 
 
@@ -172,23 +182,30 @@ def build_reminder(
     today = now.astimezone(tz).date()
     rows = []
     for candidate in waiting:
-        rejected = candidate.rejected_at.astimezone(tz).date()
-        overdue = working_days_between(rejected, today) > deadline
-        rows.append((candidate, max(0, (today - rejected).days), overdue))
+        days, overdue = _age(candidate.rejected_at.astimezone(tz).date(), today, deadline)
+        rows.append((candidate, days, overdue))
     # Stable: within each group the store's order (oldest rejection first) is kept.
     rows.sort(key=lambda row: not row[2])
     overdue_count = sum(1 for row in rows if row[2])
 
-    # The templates of GuideBook.text, looked up once: thousands of messages are built at once.
-    templates = coach.guides.messages[language].messages
+    # The templates, prepared once per language: thousands of messages are built at once.
+    templates = coach.guides.templates(language)
+    label = coach.guides.text
 
     def t(key: str, **values: object) -> str:
         return templates[key].format(**values)
 
-    prepare, called, no_answer = t("button_prepare"), t("button_called"), t("button_no_answer")
+    prepare = label(language, "button_prepare")
+    called = label(language, "button_called")
+    no_answer = label(language, "button_no_answer")
+    line, line_overdue = templates["reminder_line"], templates["reminder_line_overdue"]
+    card, card_overdue = templates["reminder_card"], templates["reminder_card_overdue"]
     lines: list[str] = []
-    cards: list[Card] = []
-    for candidate, days, overdue in rows:
+    # The cards as plain data, validated once as a whole with the reply (in pydantic's core):
+    # a reminder has some forty models, and ten thousand reminders go out at once.
+    cards: list[dict[str, Any]] = []
+    # Only the rows shown are formatted: beyond MAX_LINES and MAX_CARDS a row is just counted.
+    for candidate, days, overdue in rows[: max(MAX_LINES, MAX_CARDS)]:
         values: dict[str, object] = {
             "name": candidate.name,
             "id": candidate.public_id,
@@ -196,38 +213,37 @@ def build_reminder(
             "days": days,
             "deadline": deadline,
         }
-        suffix = "_overdue" if overdue else ""
         if len(lines) < MAX_LINES:
-            lines.append(t("reminder_line" + suffix, **values))
+            lines.append((line_overdue if overdue else line).format_map(values))
         if len(cards) < MAX_CARDS:
             ref = candidate.public_id
             cards.append(
-                Card(
-                    title=f"{candidate.name} ({ref})",
-                    lines=[t("reminder_card" + suffix, **values)],
-                    buttons=[
-                        Button(label=prepare, command=f"start {ref}", style="primary"),
-                        Button(label=called, command=f"log {ref} called"),
-                        Button(label=no_answer, command=f"log {ref} no-answer"),
+                {
+                    "title": f"{candidate.name} ({ref})",
+                    "lines": [(card_overdue if overdue else card).format_map(values)],
+                    "buttons": [
+                        {"label": prepare, "command": f"start {ref}", "style": "primary"},
+                        {"label": called, "command": f"log {ref} called"},
+                        {"label": no_answer, "command": f"log {ref} no-answer"},
                     ],
-                )
+                }
             )
     if len(rows) > len(lines):
         lines.append(t("reminder_more", count=len(rows) - len(lines)))
     cards.append(
-        Card(
-            title=t("reminder_snooze_title"),
-            buttons=[
-                Button(label=t("button_snooze_tomorrow"), command="snooze tomorrow"),
-                Button(label=t("button_snooze_week"), command="snooze week"),
+        {
+            "title": label(language, "reminder_snooze_title"),
+            "buttons": [
+                {"label": label(language, "button_snooze_tomorrow"), "command": "snooze tomorrow"},
+                {"label": label(language, "button_snooze_week"), "command": "snooze week"},
             ],
-        )
+        }
     )
     if overdue_count:
         header = t("reminder_header_overdue", count=len(rows), overdue=overdue_count)
     else:
         header = t("reminder_header", count=len(rows))
-    return Reply(text=header + "\n" + "\n".join(lines), cards=cards)
+    return Reply.model_validate({"text": header + "\n" + "\n".join(lines), "cards": cards})
 
 
 async def plan(coach: Coach, now: datetime, *, everyone: bool = False) -> list[Planned]:

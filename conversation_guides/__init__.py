@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -70,6 +71,14 @@ class GuideBook:
             self.practice_guides[language] = self._load_practice(directory / language, language)
         self._check_messages_match(directory)
         self._check_practice_match(directory)
+        # Prepared once per language: the flat templates, and the finished text of every
+        # message without a placeholder (most labels), so that a reply of thirty rows does
+        # not parse the same label thirty times.
+        self._templates = {lang: dict(m.messages) for lang, m in self.messages.items()}
+        self._fixed = {
+            lang: {key: t.format() for key, t in templates.items() if not _fields(t)}
+            for lang, templates in self._templates.items()
+        }
 
     @staticmethod
     def _load_practice(folder: Path, language: str) -> PracticeGuide:
@@ -127,4 +136,17 @@ class GuideBook:
         return self.scripts[language]
 
     def text(self, language: str, key: str, **values: object) -> str:
-        return self.messages[language].messages[key].format(**values)
+        if not values:
+            fixed = self._fixed[language].get(key)
+            if fixed is not None:
+                return fixed
+        return self._templates[language][key].format(**values)
+
+    def templates(self, language: str) -> dict[str, str]:
+        """Every message template of a language, by key (read-only: shared by all callers)."""
+        return self._templates[language]
+
+
+def _fields(template: str) -> bool:
+    """Whether a template has a placeholder to fill."""
+    return any(field is not None for _, field, _, _ in string.Formatter().parse(template))

@@ -8,14 +8,16 @@ on SQLite), never as one placeholder per id.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     Integer,
+    Row,
+    Select,
     String,
     and_,
     any_,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,8 +37,11 @@ from storage.tables import Candidate, Position, Recruiter, ReminderDelivery, Wor
 CLAIMED, SENT, FAILED, GONE = "claimed", "sent", "failed", "gone"
 
 
-@dataclass(frozen=True)
-class Target:
+# Named tuples, not dataclasses: a plan makes one per recruiter and per pending candidate
+# (hundreds of thousands), and a tuple is made several times faster than a frozen dataclass.
+
+
+class Target(NamedTuple):
     """A recruiter who wants reminders, can be reached, and has someone waiting for a call."""
 
     recruiter_id: int
@@ -52,8 +58,7 @@ class Target:
     call_deadline_days: int | None
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
     """A candidate still waiting for the call, as the reminder shows them."""
 
     recruiter_id: int
@@ -65,8 +70,7 @@ class Pending:
     attempts: int
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     recruiter_id: int
     period: str
     status: str
@@ -98,6 +102,13 @@ def _among(session: AsyncSession, column: Any, ids: Collection[int]) -> ColumnEl
         each = func.json_each(document).table_valued("value")
         return column.in_(select(each.c.value))
     return column.in_(values)
+
+
+async def _rows(session: AsyncSession, query: Select[Any]) -> Sequence[Row[Any]]:
+    """Plain rows through the session's connection: Core, without the ORM's result loading
+    (a tenth of the time for ten thousand recruiters' rows, and these are not entities)."""
+    connection = await session.connection()
+    return (await connection.execute(query)).all()
 
 
 async def targets(session: AsyncSession) -> list[Target]:
@@ -134,7 +145,7 @@ async def targets(session: AsyncSession) -> list[Target]:
         )
         .order_by(Recruiter.id)
     )
-    return [Target(*row) for row in (await session.execute(query)).all()]
+    return [Target._make(row) for row in await _rows(session, query)]
 
 
 async def deliveries(
@@ -153,7 +164,7 @@ async def deliveries(
         _among(session, ReminderDelivery.recruiter_id, recruiter_ids),
         ReminderDelivery.period.in_(sorted(set(periods))),
     )
-    return [Delivery(*row) for row in (await session.execute(query)).all()]
+    return [Delivery._make(row) for row in await _rows(session, query)]
 
 
 async def pending(
@@ -170,7 +181,9 @@ async def pending(
             Candidate.name,
             Position.title,
             Candidate.internal,
-            Candidate.rejected_at,
+            # The bare column type: UTCDateTime's per-value hook is most of the cost of a
+            # hundred thousand rows, so the same conversion is done below, inline.
+            type_coerce(Candidate.rejected_at, DateTime(timezone=True)),
             Candidate.attempts,
         )
         .join(Position, Position.id == Candidate.position_id)
@@ -181,8 +194,10 @@ async def pending(
         )
         .order_by(Candidate.recruiter_id, Candidate.rejected_at, Candidate.id)
     )
-    for row in (await session.execute(query)).all():
-        found[row[0]].append(Pending(*row))
+    for rid, public_id, name, position, internal, rejected, attempts in await _rows(session, query):
+        # As UTCDateTime reads it: SQLite gives the stored UTC time without a zone.
+        rejected = rejected.replace(tzinfo=UTC) if rejected.tzinfo is None else rejected
+        found[rid].append(Pending(rid, public_id, name, position, internal, rejected, attempts))
     return found
 
 

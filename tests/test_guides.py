@@ -71,3 +71,21 @@ def test_app_refuses_to_start_with_a_broken_guide(
     assert app.main(["console"]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and "version" in err
+
+
+def test_prepared_texts_read_as_the_templates_do(guides: GuideBook) -> None:
+    """Labels are formatted once per language; what they say must not change by it."""
+    fixed = 0
+    for language, messages in guides.messages.items():
+        assert guides.templates(language) == messages.messages
+        for key, template in messages.messages.items():
+            if "{" not in template.replace("{{", "").replace("}}", ""):
+                assert guides.text(language, key) == template.format()
+                fixed += 1
+    assert fixed > 50
+    # A template with a placeholder still needs its value, as before.
+    with pytest.raises(KeyError):
+        guides.text("en", "list_header")
+    assert guides.text("nb", "list_header", count=3) == guides.messages["nb"].messages[
+        "list_header"
+    ].format(count=3)
