@@ -1,6 +1,6 @@
 """GET / and GET /privacy, rendered by a real headless browser (Debian's chromium).
 
-.ci/run installs chromium when it is missing; without it these tests fail, they never skip.
+scripts/test.sh installs chromium when it is missing; without it these tests fail, they never skip.
 The settings here are not the defaults, so a page that did not read them would show the
 wrong figures.
 """
@@ -39,7 +39,7 @@ def chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    pytest.fail("chromium is not installed: `apt-get install -y chromium` (.ci/run does it)")
+    pytest.fail("chromium is not installed: `apt-get install -y chromium` (scripts/test.sh does it)")
 
 
 async def dump_dom(url: str, accept_language: str) -> str:
