@@ -39,7 +39,7 @@ def chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    pytest.fail("chromium is not installed: `apt-get install -y chromium` (scripts/test.sh does it)")
+    pytest.fail("chromium is not installed: `apt-get install chromium` (scripts/test.sh does it)")
 
 
 async def dump_dom(url: str, accept_language: str) -> str:
