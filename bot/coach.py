@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import ats, ats_admin, commands, confirmation, privacy, reminders, script
 from bot.concreteness import Assessment, assess
 from bot.inbox import Inbox
-from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply
+from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply, Status
 from bot.practice_commands import PracticeCommands
 from bot.settings import Settings
 from conversation_guides import GuideBook
@@ -142,7 +142,7 @@ class Coach:
         only when the stored ones are unknown or older than its `max_age`. That call is made
         outside any transaction (it may be slow), and the command then runs with its answer.
         """
-        parsed = commands.parse(inbound.text)
+        parsed = inbound.command or commands.parse(inbound.text)
         reported: Identity | None = None
         try:
             ctx, replies = await self._run(who, parsed, inbound, profile)
@@ -314,7 +314,7 @@ class Coach:
                     form.fields = fields
                     return Reply(text=self.t(ctx.language, "checklist_needs_work"), form=form)
                 if repeated:
-                    return Reply.shareable(self.t(ctx.language, "already_handled"))
+                    return Reply.shareable(self.t(ctx.language, "already_handled"), Status.REPEAT)
                 return await self._finish(ctx, candidate, preparation, guide)
         except DATABASE_ERRORS as error:
             return self._database_down(who, error)
@@ -467,7 +467,9 @@ class Coach:
             if inbound.idempotency_key and not await queries.claim_event(
                 session, inbound.idempotency_key, ctx.now
             ):
-                return ctx, [Reply.shareable(self.t(ctx.language, "already_handled"))]
+                return ctx, [
+                    Reply.shareable(self.t(ctx.language, "already_handled"), Status.REPEAT)
+                ]
             handler = self._handlers.get(parsed.kind)
             if handler is None:
                 return ctx, [Reply.shareable(self.t(ctx.language, "not_available"))]
@@ -1099,7 +1101,7 @@ class Coach:
         PROBLEMS.record(problem)
         log.error("database %s: %s", problem.kind, problem.code)
         language = who.language or self.settings.coach_language
-        return Reply.shareable(self.t(language, "database_down"))
+        return Reply.shareable(self.t(language, "database_down"), Status.UNAVAILABLE)
 
 
 def _conversation_key(conversation: str) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
+
+from bot.commands import Command
 
 Language = Literal["nb", "en"]
 
@@ -59,10 +62,27 @@ class Identity(BaseModel):
         return value[:200] or None
 
 
+class Status(StrEnum):
+    """What happened, as data: channels branch on this, never on a reply's wording."""
+
+    DONE = "done"
+    # The delivery was seen before; the first one already did everything.
+    REPEAT = "repeat"
+    # The store could not be used; nothing was changed.
+    UNAVAILABLE = "unavailable"
+    # The request was understood and refused (bad input, not found, needs work): nothing changed.
+    REFUSED = "refused"
+
+
 class Inbound(BaseModel):
-    """Words in the command grammar, from a slash command, a chat message or a button."""
+    """Words in the command grammar, from a slash command, a chat message or a button.
+
+    A form or a button may hand over `command`, an already typed request (see bot.commands);
+    the engine then runs it as it is and `text` only names it in logs.
+    """
 
     text: str
+    command: Command | None = None
     # A platform delivery id (Slack action, Teams activity): the same key acts only once.
     idempotency_key: str | None = Field(default=None, max_length=255)
 
@@ -171,6 +191,9 @@ class Reply(BaseModel):
     # A yes/no question before acting (a second namesake, a corrected outcome): the button
     # holds the words that mean yes; no means nothing happens.
     confirm: Button | None = None
+    # What happened, and the candidate it concerns (when there is one).
+    status: Status = Status.DONE
+    candidate_id: str | None = None
 
     @model_validator(mode="after")
     def _candidate_parts_are_private(self) -> Reply:
@@ -182,6 +205,6 @@ class Reply(BaseModel):
         return self
 
     @classmethod
-    def shareable(cls, text: str) -> Reply:
+    def shareable(cls, text: str, status: Status = Status.DONE) -> Reply:
         """Text with nothing about any candidate (help, usage, a refusal, a setting)."""
-        return cls(text=text, private=False)
+        return cls(text=text, private=False, status=status)

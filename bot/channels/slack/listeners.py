@@ -34,7 +34,7 @@ from bot.channels.slack.notify import (
 from bot.channels.slack.practice import PracticeListeners
 from bot.coach import Coach, ProfileSource
 from bot.inbox import DUPLICATE, Refusal, Ticket
-from bot.messages import Attachment, Identity, Inbound, Reply, is_platform_id
+from bot.messages import Attachment, Identity, Inbound, Reply, Status, is_platform_id
 from bot.notify import DeliveryError, Recipient
 from bot.settings import Settings
 
@@ -274,10 +274,10 @@ class SlackListeners:
 
     def is_repeat(self, replies: list[Reply], language: str) -> bool:
         """The engine saw this delivery before: the first one already did everything."""
-        return [r.text for r in replies] == [self.coach.t(language, "already_handled")]
+        return len(replies) == 1 and replies[0].status is Status.REPEAT
 
     def is_database_down(self, reply: Reply, language: str) -> bool:
-        return reply.text == self.coach.t(language, "database_down")
+        return reply.status is Status.UNAVAILABLE
 
     async def identify(
         self, client: AsyncWebClient, team: str, user: str, *, look_up: bool = True

@@ -40,7 +40,7 @@ from bot.channels.teams import cards, practice_cards
 from bot.channels.teams.connector import ConnectorFailure, deliver, tune_connector
 from bot.checklist_chat import ChatChecklist, Turn, Walk
 from bot.coach import Coach
-from bot.messages import Card, Identity, Inbound, Reply, is_platform_id
+from bot.messages import Card, Identity, Inbound, Reply, Status, is_platform_id
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +416,7 @@ class CoachBot(ActivityHandler):
             and candidate
             and isinstance(commands.parse(command), commands.Log)
             and replies
-            and replies[0].text != self.coach.t(language, "already_handled")
+            and replies[0].status is not Status.REPEAT
         ):
             card_id = turn_context.activity.reply_to_id or await self._card_id(
                 turn_context, candidate, "script"
