@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import script
+from bot import commands, script
 from bot.concreteness import assess, rules_for
 from conversation_guides import GUIDES_DIR, GuideBook, GuideError
 from conversation_guides.schema import SCRIPT_PLACEHOLDERS, Question
@@ -93,9 +93,26 @@ def test_if_they_ask_covers_the_hard_moments(guides: GuideBook) -> None:
     nb = "\n".join(text for _, text in guides.script("nb").texts())
     assert "likestillings- og diskrimineringsloven § 31" in nb
     assert "artikkel 15" in nb and "notatene dine" in nb
-    assert "no-answer" in nb and "nevn navn" in nb
+    assert "nevn navn" in nb
     en = "\n".join(text for _, text in guides.script("en").texts())
-    assert "§ 31" in en and "GDPR Article 15" in en and "no-answer" in en
+    assert "§ 31" in en and "GDPR Article 15" in en
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
+def test_directions_in_the_script_are_commands_in_the_recruiters_language(
+    guides: GuideBook, language: str
+) -> None:
+    # A note tells the recruiter what to type; in Norwegian it must be the Norwegian words,
+    # and whatever it says must parse to the command it means.
+    template = guides.script(language)
+    later = next(q.note for q in template.if_they_ask if q.note and "{id}" in q.note)
+    typed = later.split(": ", 1)[1].replace("{id}", "k7f3qa").split(" <")[0] + " 14:00"
+    parsed = commands.parse(typed)
+    assert isinstance(parsed, commands.Log) and parsed.outcome == "no-answer"
+    consent = template.talent_pool.consent_note.split(": ", 1)[1].replace("{id}", "k7f3qa")
+    assert isinstance(commands.parse(consent), commands.Consent)
+    words = {"nb": ("logg ", "samtykke "), "en": ("log ", "consent ")}[language]
+    assert typed.startswith(words[0]) and consent.startswith(words[1])
 
 
 @pytest.fixture
