@@ -4,7 +4,6 @@ table and offers channels the calls they make (the same names as before the spli
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -33,13 +32,14 @@ from bot.engine.outcomes import Outcomes
 from bot.engine.positions import Positions
 from bot.engine.practice import Practice
 from bot.engine.privacy import Privacy
+from bot.engine.recruiters import Recruiters
 from bot.engine.reminders import Reminders
 from bot.inbox import Inbox
 from bot.messages import Button, Identity, Inbound, Reply, Status
 from bot.settings import Settings
 from conversation_guides import GuideBook
-from storage import greetings, queries
-from storage.errors import DATABASE_ERRORS, describe
+from storage import queries
+from storage.errors import DATABASE_ERRORS
 from storage.queries import CandidateSummary
 from storage.tables import Candidate
 
@@ -71,6 +71,7 @@ class Coach:
         self.checklist = Checklist(self.services)
         self.reminders = Reminders(self.services)
         self.practice = Practice(self.services)
+        self.recruiters = Recruiters(self.services)
         concepts: list[Concept] = [
             self.candidates,
             self.checklist,
@@ -161,27 +162,11 @@ class Coach:
 
     async def profile(self, who: Identity, max_age: timedelta) -> Profile | None:
         """The cached language and time zone of a user; None if unknown or the store is down."""
-        try:
-            async with self.sessions() as session:
-                recruiter = await queries.find_recruiter(
-                    session, who.platform, who.workspace, who.user
-                )
-        except DATABASE_ERRORS as error:
-            log.warning("profile lookup failed: %s", describe(error).code)
-            return None
-        if recruiter is None:
-            return None
-        fresh = self.services.fresh(recruiter, max_age)
-        return Profile(recruiter.language, recruiter.timezone, fresh)
+        return await self.recruiters.profile(who, max_age)
 
     async def remember_profile(self, who: Identity) -> None:
         """Store the language and time zone a platform reported for this user, and when."""
-        try:
-            async with self.sessions.begin() as session:
-                ctx = await self.services.context(session, who)
-                ctx.recruiter.language_checked_at = ctx.now
-        except DATABASE_ERRORS as error:
-            log.warning("profile not stored: %s", describe(error).code)
+        await self.recruiters.remember_profile(who)
 
     async def answer_step(
         self,
@@ -221,57 +206,23 @@ class Coach:
 
     async def remember_conversation(self, who: Identity, reference: dict[str, Any]) -> None:
         """Keep where this user last wrote from, so proactive messages can reach them."""
-        try:
-            async with self.sessions.begin() as session:
-                ctx = await self.services.context(session, who)
-                queries.set_conversation_reference(ctx.recruiter, reference)
-        except DATABASE_ERRORS as error:
-            # Not fatal for the conversation at hand: the next message stores it again.
-            log.error("could not store conversation reference: %s", describe(error).code)
+        await self.recruiters.remember_conversation(who, reference)
 
     async def claim_greeting(self, who: Identity, conversation: str | None = None) -> bool:
-        """True once per user (or per shared `conversation`): the caller then sends the welcome.
-
-        Claimed in the database before anything is sent, so two install activities arriving
-        together, on one process or two, greet once. If sending then fails, that user is not
-        welcomed again: `help` says the same.
-        """
-        audience = who.user if conversation is None else _conversation_key(conversation)
-        try:
-            async with self.sessions.begin() as session:
-                return await greetings.claim_greeting(
-                    session, who.platform, who.workspace, audience, self.clock()
-                )
-        except DATABASE_ERRORS as error:
-            log.error("could not record a greeting: %s", type(error).__name__)
-            return False
+        """True once per user (or per shared `conversation`): the caller then sends the welcome."""
+        return await self.recruiters.claim_greeting(who, conversation)
 
     async def mark_unreachable(self, who: Identity, reason: str) -> None:
         """The platform says this user can no longer be messaged (bot removed or blocked)."""
-        async with self.sessions.begin() as session:
-            await queries.mark_unreachable(
-                session, who.platform, who.workspace, who.user, reason, self.clock()
-            )
+        await self.recruiters.mark_unreachable(who, reason)
 
     async def is_pending(self, who: Identity, candidate_id: str) -> bool:
         """Whether this recruiter's candidate still waits for a called, declined or skipped."""
-        async with self.sessions() as session:
-            recruiter = await queries.find_recruiter(session, who.platform, who.workspace, who.user)
-            if recruiter is None:
-                return False
-            candidate = await queries.own_candidate(
-                session, recruiter, commands.clean(candidate_id)
-            )
-            return candidate is not None and candidate.outcome is None
+        return await self.recruiters.is_pending(who, candidate_id)
 
     async def claim(self, key: str) -> bool:
         """Record a platform delivery key; False when that delivery was handled before."""
-        try:
-            async with self.sessions.begin() as session:
-                return await queries.claim_event(session, key, self.clock())
-        except DATABASE_ERRORS:
-            # Better to answer a retried line twice than to drop a first one.
-            return True
+        return await self.recruiters.claim(key)
 
     async def reminder_due_here(self, who: Identity) -> Reply | None:
         """For a channel that cannot send reminders (the terminal): on the recruiter's reminder
@@ -327,11 +278,3 @@ class Coach:
         if error.usage:
             text += "\n" + self.t(language, error.usage)
         return text
-
-
-def _conversation_key(conversation: str) -> str:
-    # Teams channel ids can be long (a thread id with a message id): hashed to fit the key.
-    key = f"conversation:{conversation}"
-    if len(key) <= 200:
-        return key
-    return "conversation:" + hashlib.sha256(conversation.encode()).hexdigest()
