@@ -2,7 +2,7 @@
 
 The intake channel (`bot/intake/`) turns vendor webhooks and CSV rows into the typed requests
 below; this module applies them in one transaction each. The admin commands are in
-`bot/ats_admin.py`, the batched message to the recruiter in `bot/ats_notices.py`.
+`bot/engine/intake.py`, the batched message to the recruiter in `bot/ats_notices.py`.
 
 Only interviewed candidates the employer rejected become candidates here. Who withdrew, or was
 turned down before any interview, is counted on the integration and not stored at all. What is
@@ -29,7 +29,7 @@ from storage import queries
 from storage.tables import AtsApplication, AtsIntegration
 
 if TYPE_CHECKING:
-    from bot.coach import Coach
+    from bot.engine.context import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,8 @@ class Endpoint:
 class Intake:
     """ATS requests applied to the store, and the admin commands about them."""
 
-    def __init__(self, coach: Coach) -> None:
+    def __init__(self, coach: Runtime) -> None:
+        # The engine's services (not the Coach facade): the ATS side never imports bot.coach.
         self.coach = coach
 
     def t(self, language: str, key: str, **values: object) -> str:

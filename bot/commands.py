@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, time
 from typing import Annotated, Literal
 
@@ -239,7 +240,9 @@ Command = Annotated[
     | Assign,
     Field(discriminator="kind"),
 ]
-_COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
+# mypy reads an Annotated union used as a value as a UnionType, not a type form; pydantic
+# accepts it, as its docs show, and the annotation keeps the adapter's type exact.
+_COMMAND: TypeAdapter[Command] = TypeAdapter(Command)  # type: ignore[arg-type]
 
 
 class ParseError(BaseModel):
@@ -314,6 +317,7 @@ def nearest(word: str) -> str | None:
 def parse_date(text: str) -> DayOfYear | None:
     """`2026-11-20`, `20.11.2026`, `20.11.`, `20. november 2026`, `20 nov`; None if not a date."""
     text = " ".join(text.casefold().split())
+    year: int | None
     if match := _ISO_DATE.match(text):
         year, month, day = (int(part) for part in match.groups())
     elif match := _NB_DATE.match(text):
@@ -348,11 +352,15 @@ class _Malformed(Exception):
         self.problem = problem
 
 
+# Makes one command from the words after its verb.
+Builder = Callable[[str], Command]
+
+
 def _build(data: dict[str, object]) -> Command:
     return _COMMAND.validate_python(data)
 
 
-def _no_args(kind: str) -> object:
+def _no_args(kind: str) -> Builder:
     def build(rest: str) -> Command:
         if rest:
             raise _Malformed()
@@ -389,7 +397,7 @@ def _add(rest: str) -> Command:
     )
 
 
-def _one_candidate(kind: str) -> object:
+def _one_candidate(kind: str) -> Builder:
     def build(rest: str) -> Command:
         if not rest:
             raise _Malformed("missing_candidate")
@@ -529,7 +537,7 @@ def _position(rest: str) -> Command:
     )
 
 
-_BUILDERS = {
+_BUILDERS: dict[str, Builder] = {
     "help": _help,
     "add": _add,
     "list": _no_args("list"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal, Protocol
@@ -29,6 +29,8 @@ from conversation_guides.practice import (
     SCENARIO_ORDER,
     CheckKey,
     PracticeGuide,
+    PushbackKey,
+    ReactionKey,
     ScenarioKey,
 )
 
@@ -332,9 +334,10 @@ class RuleCandidate:
             text = self._line(setup, reaction, self.guide.reactions[reaction], memory, topic=topic)
             return CandidateTurn(text=text, expects=_REACTION_EXPECTS[reaction], memory=memory)
         missed = state.missed
-        if missed in self.guide.pushback and not memory.get("p:" + missed):
+        pushback = _pushback(self.guide.pushback, missed)
+        if missed is not None and pushback is not None and not memory.get("p:" + missed):
             memory["p:" + missed] = 1
-            text = self._line(setup, "p:" + missed, self.guide.pushback[missed], memory)
+            text = self._line(setup, "p:" + missed, pushback, memory)
             return CandidateTurn(text=text, expects=missed, memory=memory)
         if not state.news:
             if state.turn <= 1:
@@ -351,11 +354,13 @@ class RuleCandidate:
             return self._turn(setup, "wrap_up", candidate.wrap_up, memory)
         return self._turn(setup, "filler", candidate.filler, memory)
 
-    def _reaction(self, state: PracticeState, heard: Heard, memory: dict[str, int]) -> str | None:
+    def _reaction(
+        self, state: PracticeState, heard: Heard, memory: dict[str, int]
+    ) -> ReactionKey | None:
         def allowed(key: str) -> bool:
             return memory.get("r:" + key, 0) < _REACTION_LIMITS[key]
 
-        wanted = [
+        wanted: list[tuple[ReactionKey, bool]] = [
             # Answering "was it my age?" with a clear no is not volunteering a ground.
             ("protected", heard.risky and state.expect != "protected"),
             ("promise", heard.promise),
@@ -635,3 +640,11 @@ def scenario_for(guide: PracticeGuide, word: str | None, seed: int) -> ScenarioK
         if wanted == key or wanted in {_normal(w) for w in scenario.words}:
             return key
     return None
+
+
+def _pushback(
+    pushback: Mapping[PushbackKey, list[str]], missed: CheckKey | None
+) -> list[str] | None:
+    """The pushback lines for a check the recruiter missed, if the guide has any for it."""
+    # Only some checks have a pushback; the two key sets overlap by name, not by type.
+    return next((lines for key, lines in pushback.items() if key == missed), None)

@@ -22,15 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from bot.engine.context import Runtime, zone
 from bot.messages import Reply
 from bot.notify import DeliveryError, Notifier, Recipient
 from storage import reminders as store
 
 if TYPE_CHECKING:
-    from bot import commands
-    from bot.coach import Coach, Context
+    from bot.coach import Coach
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,21 +51,11 @@ OPEN, CLOSED = "open", "closed"
 # Workspaces served side by side in one run: enough to keep each one's pace, few enough to
 # keep connections and database sessions bounded with thousands of workspaces.
 WORKSPACES_AT_ONCE = 16
-WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Sleep = Callable[[float], Awaitable[None]]
 
 
 # -- when ----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1024)
-def zone(name: str | None) -> ZoneInfo:
-    """The recruiter's zone; an unknown name falls back to UTC rather than losing the reminder."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def week_period(now: datetime, tz: ZoneInfo) -> str:
@@ -163,21 +153,21 @@ class Planned:
     waiting: Sequence[store.Pending]
     now: datetime
 
-    def build(self, coach: Coach) -> Reply:
-        reply = build_reminder(coach, self.target, self.waiting, self.now)
+    def build(self, services: Runtime) -> Reply:
+        reply = build_reminder(services, self.target, self.waiting, self.now)
         assert reply is not None, "planned only with someone waiting"
         return reply
 
 
 def build_reminder(
-    coach: Coach, target: store.Target, waiting: Sequence[store.Pending], now: datetime
+    services: Runtime, target: store.Target, waiting: Sequence[store.Pending], now: datetime
 ) -> Reply | None:
     """The reminder: overdue candidates first, then oldest rejection first. None if nobody waits."""
     if not waiting:
         return None
     language = target.language if target.language in ("nb", "en") else None
-    language = language or coach.settings.coach_language
-    deadline = target.call_deadline_days or coach.settings.coach_call_deadline_days
+    language = language or services.settings.coach_language
+    deadline = target.call_deadline_days or services.settings.coach_call_deadline_days
     tz = zone(target.timezone)
     today = now.astimezone(tz).date()
     rows = []
@@ -189,8 +179,8 @@ def build_reminder(
     overdue_count = sum(1 for row in rows if row[2])
 
     # The templates, prepared once per language: thousands of messages are built at once.
-    templates = coach.guides.templates(language)
-    label = coach.guides.text
+    templates = services.guides.templates(language)
+    label = services.guides.text
 
     def t(key: str, **values: object) -> str:
         return templates[key].format(**values)
@@ -246,9 +236,9 @@ def build_reminder(
     return Reply.model_validate({"text": header + "\n" + "\n".join(lines), "cards": cards})
 
 
-async def plan(coach: Coach, now: datetime, *, everyone: bool = False) -> list[Planned]:
+async def plan(services: Runtime, now: datetime, *, everyone: bool = False) -> list[Planned]:
     """Who is due now and who is waiting for them: three queries, however many recruiters."""
-    async with coach.sessions() as session:
+    async with services.sessions() as session:
         targets = await store.targets(session)
         periods = {week_period(now, zone(t.timezone)) for t in targets}
         periods |= {snooze_period(t.snoozed_until) for t in targets if t.snoozed_until}
@@ -278,35 +268,13 @@ async def plan(coach: Coach, now: datetime, *, everyone: bool = False) -> list[P
             platform=target.platform,
             workspace=target.workspace,
             user=target.user,
-            language=target.language or coach.settings.coach_language,
+            language=target.language or services.settings.coach_language,
             conversation_reference=target.conversation_reference,
         )
         planned.append(
             Planned(target.recruiter_id, period, recipient, target, tuple(candidates), now)
         )
     return planned
-
-
-# -- the snooze buttons ----------------------------------------------------------------------
-
-
-async def snooze(coach: Coach, ctx: Context, command: commands.Command) -> list[Reply]:
-    """`snooze tomorrow|week`: the reminder comes back then, at the recruiter's usual time."""
-    assert command.kind == "snooze"
-    recruiter = ctx.recruiter
-    tz = zone(recruiter.timezone)
-    day = ctx.now.astimezone(tz).date() + timedelta(days=1 if command.until == "tomorrow" else 7)
-    at = recruiter.reminder_time or time(9, 0)
-    recruiter.snoozed_until = datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
-    text = coach.t(
-        ctx.language,
-        "snoozed",
-        day=coach.t(ctx.language, f"day_{WEEKDAY_KEYS[day.weekday()]}"),
-        date=day.strftime("%d.%m."),
-        time=at.strftime("%H:%M"),
-        timezone=recruiter.timezone,
-    )
-    return [Reply.shareable(text)]
 
 
 # -- sending ---------------------------------------------------------------------------------

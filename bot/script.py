@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from bot.messages import ScriptLine
+from bot.messages import Button, Card, Reply, ScriptLine
 from conversation_guides.schema import ScriptGuide
 
 # About 140 words a minute: the middle of the 130-150 a calm phone voice manages.
@@ -176,3 +176,11 @@ def spoken_seconds(lines: list[ScriptLine]) -> float:
 def as_text(lines: list[ScriptLine]) -> str:
     """The script as plain text: lines to say as they are, directions in [brackets]."""
     return "\n\n".join(line.text if line.kind == "say" else f"[{line.text}]" for line in lines)
+
+
+def script_reply(title: str, lines: list[ScriptLine], buttons: list[Button], ref: str) -> Reply:
+    """The script as a reply: one card with the title, the lines and what may follow the call,
+    and the same as plain text for channels that show no cards."""
+    card = Card(title=title, script=lines, buttons=buttons)
+    # The card holds title and script: channels showing it show the title once.
+    return Reply(text=title + "\n\n" + as_text(lines), cards=[card], heading="", candidate_id=ref)

@@ -224,7 +224,7 @@ def test_no_log_line_in_the_conversation(database_url: str) -> None:
     out, err = run(database_url, ["add Kari | Nurse", "erase Kari", "slett Kari"], "en")
     assert "admin" in out
     for text in (out, err):
-        assert "WARNING" not in text and "refused" not in text and "bot.privacy" not in text
+        assert "WARNING" not in text and "refused" not in text and "bot.engine.privacy" not in text
 
 
 def test_the_terminal_is_honest_about_reminders(database_url: str) -> None:

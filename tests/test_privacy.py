@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.coach import Coach
+from bot.engine.privacy import add_months
 from bot.messages import Identity
-from bot.privacy import add_months
 from bot.retention import purge
 from bot.settings import Settings
 from conversation_guides import GuideBook

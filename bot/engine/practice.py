@@ -10,11 +10,12 @@ written to the database and never logged.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from bot import commands
-from bot.messages import Identity, PracticeLine, PracticeView, Reply
+from bot.engine.candidates import Candidates
+from bot.engine.context import Concept, Context, Handler, Services, own_candidate
+from bot.messages import Identity, PracticeLine, PracticeView, Reply, Status
 from bot.practice import (
     PracticeSetup,
     PracticeState,
@@ -26,12 +27,9 @@ from bot.practice import (
 from conversation_guides.practice import SCENARIO_ORDER
 from storage import practice as store
 from storage import queries
+from storage.errors import DATABASE_ERRORS
 from storage.tables import Candidate
 
-if TYPE_CHECKING:
-    from bot.coach import Coach, Context
-
-Handler = Callable[["Context", commands.Command], Awaitable[list[Reply]]]
 # A line longer than this is not something anyone says in one breath on the phone.
 MAX_LINE = 1000
 MAX_SEED = 999_999
@@ -45,27 +43,25 @@ def new_run_key() -> str:
     return secrets.token_urlsafe(12)
 
 
-class PracticeCommands:
-    def __init__(self, coach: Coach) -> None:
-        self.coach = coach
+class Practice(Concept):
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.candidates = Candidates(services)
         # Replaceable in tests; a seed decides the scenario (when not named) and every line.
         self.seeds: Callable[[], int] = new_seed
 
     def handlers(self) -> dict[str, Handler]:
         return {"practice": self.start}
 
-    def t(self, language: str, key: str, **values: object) -> str:
-        return self.coach.t(language, key, **values)
-
     # -- starting -----------------------------------------------------------------------
 
     async def start(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Practice)
-        candidate, problem = await self.coach._resolve(ctx, command.candidate)
+        candidate, problem = await self.candidates.resolve(ctx, command.candidate)
         if candidate is None:
             return [problem]
         language = ctx.language
-        guide = self.coach.guides.practice(language)
+        guide = self.services.guides.practice(language)
         seed = command.seed if command.seed is not None else self.seeds()
         scenario = scenario_for(guide, command.scenario, seed)
         if scenario is None:
@@ -73,7 +69,7 @@ class PracticeCommands:
             text = self.t(
                 language, "practice_unknown_scenario", value=command.scenario, choices=choices
             )
-            return [Reply(text=text)]
+            return [self.refused(text, candidate)]
         # Every seed names its scenario (seed % 6), so "øv <ref> | <seed>" repeats it exactly.
         seed = seed - seed % len(SCENARIO_ORDER) + SCENARIO_ORDER.index(scenario)
         setup = await self._setup(ctx, candidate, language, scenario, seed)
@@ -81,7 +77,7 @@ class PracticeCommands:
             text = self.t(
                 language, "practice_not_prepared", name=candidate.name, id=candidate.public_id
             )
-            return [Reply(text=text)]
+            return [self.refused(text, candidate)]
         state, first = Rehearsal(guide).begin(setup, new_run_key())
         intro = self.t(
             language,
@@ -91,27 +87,28 @@ class PracticeCommands:
             position=setup.position,
         )
         view = self._view(setup, state, intro=intro)
-        return [Reply(text=f"{intro}\n\n{setup.first_name}: {first}", practice=view)]
+        text = f"{intro}\n\n{setup.first_name}: {first}"
+        return [Reply(text=text, practice=view, candidate_id=candidate.public_id)]
 
     async def _setup(
         self, ctx: Context, candidate: Candidate, language: str, scenario: str, seed: int
     ) -> PracticeSetup | None:
         """The recruiter's own preparation; None until every required point is answered."""
-        guide = self.coach.guides.guide(language)
+        guide = self.services.guides.guide(language)
         preparation = await queries.get_preparation(ctx.session, candidate)
         saved = {a.step_key: a.text for a in preparation.answers} if preparation else {}
         steps = guide.steps_for(candidate.internal)
         if not saved or any(step.required and not saved.get(step.key) for step in steps):
             return None
         return PracticeSetup(
-            language=language,  # type: ignore[arg-type]
+            language=language,
             candidate_name=candidate.name or "",
             candidate_ref=candidate.public_id,
             position=candidate.position.title,
             points={step.key: saved[step.key] for step in steps if saved.get(step.key)},
-            must_say=self.coach.guides.script(language).must_say(candidate.internal),
-            pool_months=self.coach.settings.coach_talent_pool_months,
-            scenario=scenario,  # type: ignore[arg-type]
+            must_say=self.services.guides.script(language).must_say(candidate.internal),
+            pool_months=self.services.settings.coach_talent_pool_months,
+            scenario=scenario,
             seed=seed,
         )
 
@@ -124,17 +121,17 @@ class PracticeCommands:
         """
         state = unpack(token)
         if state is None:
-            language = await self.coach.language_for(who)
-            return Reply(text=self.t(language, "practice_expired"))
+            language = await self.services.language_for(who)
+            return self.refused(self.t(language, "practice_expired"))
         language = state.lang
-        guide = self.coach.guides.practice(language)
+        guide = self.services.guides.practice(language)
         line = guide.detect.stop[0] if stop else commands.clean(line or "")
         try:
-            async with self.coach.sessions.begin() as session:
-                ctx = await self.coach._context(session, who)
-                candidate = await self.coach._own_candidate(ctx, state.ref)
+            async with self.services.sessions.begin() as session:
+                ctx = await self.services.context(session, who)
+                candidate = await own_candidate(ctx, state.ref)
                 if candidate is None:
-                    return Reply(text=self.t(language, "not_found", ref=state.ref))
+                    return self.refused(self.t(language, "not_found", ref=state.ref))
                 setup = await self._setup(ctx, candidate, language, state.scenario, state.seed)
                 if setup is None:
                     text = self.t(
@@ -143,17 +140,24 @@ class PracticeCommands:
                         name=candidate.name,
                         id=candidate.public_id,
                     )
-                    return Reply(text=text)
+                    return self.refused(text, candidate)
                 if not line or len(line) > MAX_LINE:
                     key = "practice_empty" if not line else "practice_too_long"
                     notice = self.t(language, key, name=setup.first_name, limit=MAX_LINE)
-                    return Reply(text=notice, practice=self._view(setup, state, intro=notice))
+                    view = self._view(setup, state, intro=notice)
+                    return Reply(
+                        text=notice,
+                        practice=view,
+                        status=Status.REFUSED,
+                        candidate_id=candidate.public_id,
+                    )
                 rehearsal = Rehearsal(guide)
                 result = rehearsal.step(setup, state, line)
                 if result.debrief is None:
                     assert result.candidate is not None
                     view = self._view(setup, result.state)
-                    return Reply(text=f"{setup.first_name}: {result.candidate}", practice=view)
+                    text = f"{setup.first_name}: {result.candidate}"
+                    return Reply(text=text, practice=view, candidate_id=candidate.public_id)
                 debrief = result.debrief
                 await store.record_run(
                     session,
@@ -165,21 +169,17 @@ class PracticeCommands:
                     exchanges=debrief.exchanges,
                     passed=debrief.passed,
                     checked=debrief.checked,
-                    results=debrief.results,
+                    # A plain copy: the store keeps any verdict word, not only today's two.
+                    results=dict(debrief.results),
                     now=ctx.now,
                 )
                 text = debrief.text
                 if result.candidate:
                     text = f"{setup.first_name}: {result.candidate}\n\n{text}"
                 view = self._view(setup, result.state, intro=text, done=True)
-                return Reply(text=text, practice=view)
-        except self._database_errors() as error:
-            return self.coach._database_down(who, error)
-
-    def _database_errors(self) -> tuple[type[BaseException], ...]:
-        from bot.coach import DATABASE_ERRORS
-
-        return DATABASE_ERRORS
+                return Reply(text=text, practice=view, candidate_id=candidate.public_id)
+        except DATABASE_ERRORS as error:
+            return self.services.database_down(who, error)
 
     def _view(
         self, setup: PracticeSetup, state: PracticeState, intro: str = "", done: bool = False

@@ -7,29 +7,22 @@ once, privately, when it is made; every setup, rotation, key and assignment is a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
-
 from bot import commands
-from bot.ats import VENDOR_MADE_KEYS, VENDOR_NAMES, new_secret, new_token
+from bot.ats import VENDOR_MADE_KEYS, VENDOR_NAMES, Intake, new_secret, new_token
+from bot.engine.context import Concept, Context, Handler, Services
 from bot.messages import Reply, is_platform_id
 from storage import intake as store
 from storage import privacy as privacy_store
 from storage import queries
 from storage.tables import AtsApplication, AtsIntegration
 
-if TYPE_CHECKING:
-    from bot.coach import Coach, Context
 
+class IntakeAdmin(Concept):
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.intake = Intake(services)
 
-class IntakeAdmin:
-    def __init__(self, coach: Coach) -> None:
-        self.coach = coach
-
-    def t(self, language: str, key: str, **values: object) -> str:
-        return self.coach.t(language, key, **values)
-
-    def handlers(self) -> dict[str, Callable[[Context, commands.Command], Awaitable[list[Reply]]]]:
+    def handlers(self) -> dict[str, Handler]:
         return {
             "integration": self.integration,
             "unassigned": self.unassigned,
@@ -37,12 +30,12 @@ class IntakeAdmin:
         }
 
     def _admin(self, ctx: Context) -> bool:
-        return self.coach.settings.is_admin(ctx.who.workspace, ctx.who.user)
+        return self.services.is_admin(ctx)
 
     async def integration(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Integration)
         if not self._admin(ctx):
-            return [Reply(text=self.t(ctx.language, "intake_admins_only"))]
+            return [self.refused(self.t(ctx.language, "intake_admins_only"))]
         workspace_id = ctx.recruiter.workspace_id
         if command.vendor is None:
             return [Reply(text=await self._status(ctx, workspace_id))]
@@ -51,7 +44,7 @@ class IntakeAdmin:
         if command.stages is not None:
             if existing is None:
                 return [
-                    Reply(
+                    self.refused(
                         text=self.t(
                             ctx.language, "intake_not_set_up", vendor=name, ats=command.vendor
                         )
@@ -88,7 +81,7 @@ class IntakeAdmin:
             None,
             ctx.now,
         )
-        base = self.coach.settings.public_url.rstrip("/")
+        base = self.services.settings.public_url.rstrip("/")
         url = f"{base}/webhooks/{command.vendor}/{token}"
         key = "intake_rotated" if existing is not None else "intake_created"
         if command.vendor in VENDOR_MADE_KEYS:
@@ -104,9 +97,9 @@ class IntakeAdmin:
         assert command.vendor is not None
         name = VENDOR_NAMES[command.vendor]
         if command.vendor not in VENDOR_MADE_KEYS:
-            return Reply(text=self.t(ctx.language, "intake_no_vendor_key", vendor=name))
+            return self.refused(self.t(ctx.language, "intake_no_vendor_key", vendor=name))
         if existing is None:
-            return Reply(
+            return self.refused(
                 text=self.t(ctx.language, "intake_not_set_up", vendor=name, ats=command.vendor)
             )
         if command.signature_key is not None:
@@ -146,7 +139,7 @@ class IntakeAdmin:
 
     async def unassigned(self, ctx: Context, command: commands.Command) -> list[Reply]:
         if not self._admin(ctx):
-            return [Reply(text=self.t(ctx.language, "intake_admins_only"))]
+            return [self.refused(self.t(ctx.language, "intake_admins_only"))]
         rows = await store.unassigned(ctx.session, ctx.recruiter.workspace_id)
         if not rows:
             return [Reply(text=self.t(ctx.language, "intake_unassigned_empty"))]
@@ -173,7 +166,7 @@ class IntakeAdmin:
     async def assign(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Assign)
         if not self._admin(ctx):
-            return [Reply(text=self.t(ctx.language, "intake_admins_only"))]
+            return [self.refused(self.t(ctx.language, "intake_admins_only"))]
         rows = await store.unassigned(ctx.session, ctx.recruiter.workspace_id)
         ref = command.candidate.strip()
         wanted = ref.casefold()
@@ -183,11 +176,11 @@ class IntakeAdmin:
         if not found:
             found = [row for row in rows if row.name and wanted in row.name.casefold()]
         if not found:
-            return [Reply(text=self.t(ctx.language, "intake_assign_not_found", ref=ref))]
+            return [self.refused(self.t(ctx.language, "intake_assign_not_found", ref=ref))]
         if len(found) > 1:
             lines = [self._unassigned_line(ctx.language, row) for row in found]
             return [
-                Reply(
+                self.refused(
                     text=self.t(ctx.language, "intake_assign_ambiguous", ref=ref)
                     + "\n"
                     + "\n".join(lines)
@@ -202,16 +195,16 @@ class IntakeAdmin:
             recruiter = await store.recruiter_by_email(ctx.session, row.workspace_id, target)
             if recruiter is None:
                 return [
-                    Reply(text=self.t(ctx.language, "intake_assign_unknown_email", email=target))
+                    self.refused(self.t(ctx.language, "intake_assign_unknown_email", email=target))
                 ]
         elif not is_platform_id(target):
-            return [Reply(text=self.t(ctx.language, "intake_assign_unknown_email", email=target))]
+            return [self.refused(self.t(ctx.language, "intake_assign_unknown_email", email=target))]
         else:
             recruiter = await queries.recruiter_for(
                 ctx.session, ctx.who.platform, ctx.who.workspace, target, ctx.now
             )
         assert row.name and row.position and row.rejected_at
-        candidate = await self.coach.intake.new_candidate(
+        candidate = await self.intake.new_candidate(
             ctx.session, recruiter, row.name, row.position, row.internal, row.rejected_at, ctx.now
         )
         privacy_store.audit(
@@ -233,6 +226,7 @@ class IntakeAdmin:
                     name=name,
                     id=candidate.public_id,
                     recruiter=recruiter.external_id,
-                )
+                ),
+                candidate_id=candidate.public_id,
             )
         ]

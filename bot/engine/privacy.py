@@ -15,22 +15,17 @@ from __future__ import annotations
 import calendar
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot import commands
+from bot.engine.context import Concept, Context, Handler, refused_shareable
 from bot.messages import Attachment, Button, Card, Reply
 from storage import privacy as store
 from storage import queries
 from storage.tables import Candidate
 
-if TYPE_CHECKING:
-    from bot.coach import Coach, Context
-
 log = logging.getLogger(__name__)
-
-Handler = Callable[["Context", commands.Command], Awaitable[list[Reply]]]
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -47,11 +42,8 @@ def _json_value(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-class Privacy:
-    """The privacy commands, answering through the coach's messages and settings."""
-
-    def __init__(self, coach: Coach) -> None:
-        self.coach = coach
+class Privacy(Concept):
+    """The privacy commands: consent, the talent pool, export and erasure."""
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -61,11 +53,8 @@ class Privacy:
             "erase": self.erase,
         }
 
-    def t(self, language: str, key: str, **values: object) -> str:
-        return self.coach.t(language, key, **values)
-
     def is_admin(self, ctx: Context) -> bool:
-        return self.coach.settings.is_admin(ctx.who.workspace, ctx.who.user)
+        return self.services.is_admin(ctx)
 
     # -- commands -----------------------------------------------------------------------
 
@@ -77,21 +66,23 @@ class Privacy:
         name, ref = candidate.name, candidate.public_id
         if command.withdraw:
             if not await store.withdraw_consent(ctx.session, candidate, ctx.recruiter, ctx.now):
-                return [Reply(text=self.t(ctx.language, "consent_none", name=name, id=ref))]
+                text = self.t(ctx.language, "consent_none", name=name, id=ref)
+                return [self.refused(text, candidate)]
             self._audit(ctx, "consent_withdrawn", candidate)
-            return [Reply(text=self.t(ctx.language, "consent_withdrawn", name=name, id=ref))]
+            text = self.t(ctx.language, "consent_withdrawn", name=name, id=ref)
+            return [Reply(text=text, candidate_id=ref)]
         existing = await store.active_consent(ctx.session, candidate, ctx.now)
         if existing is not None:
             until = existing.expires_at.date().isoformat()
             text = self.t(ctx.language, "consent_already", name=name, id=ref, until=until)
-            return [Reply(text=text)]
-        expires = add_months(ctx.now, self.coach.settings.coach_talent_pool_months)
+            return [self.refused(text, candidate)]
+        expires = add_months(ctx.now, self.services.settings.coach_talent_pool_months)
         await store.grant_consent(ctx.session, candidate, ctx.recruiter, ctx.now, expires)
         self._audit(ctx, "consent_granted", candidate)
         text = self.t(
             ctx.language, "consent_granted", name=name, id=ref, until=expires.date().isoformat()
         )
-        return [Reply(text=text)]
+        return [Reply(text=text, candidate_id=ref)]
 
     async def pool(self, ctx: Context, command: commands.Command) -> list[Reply]:
         entries = await store.pool(ctx.session, ctx.recruiter.workspace_id, ctx.now)
@@ -129,7 +120,7 @@ class Privacy:
         }
         content = json.dumps(document, ensure_ascii=False, indent=2, default=_json_value)
         attachment = Attachment(filename=f"candidate-{candidate.public_id}.json", content=content)
-        return [Reply(text=content, attachment=attachment)]
+        return [Reply(text=content, attachment=attachment, candidate_id=candidate.public_id)]
 
     async def erase(self, ctx: Context, command: commands.Command) -> list[Reply]:
         assert isinstance(command, commands.Erase)
@@ -146,11 +137,11 @@ class Privacy:
                 label=self.t(ctx.language, "button_erase"), command=f"erase {ref}", style="danger"
             )
             card = Card(title=f"{candidate.name} ({ref})", buttons=[button])
-            return [Reply(text=text, cards=[card])]
+            return [Reply(text=text, cards=[card], candidate_id=ref)]
         await store.anonymize(ctx.session, [candidate.id], ctx.now)
         self._audit(ctx, "erase", candidate)
         ctx.after_commit.append(self._scrub)
-        return [Reply(text=self.t(ctx.language, "erased", id=ref))]
+        return [Reply(text=self.t(ctx.language, "erased", id=ref), candidate_id=ref)]
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -167,7 +158,7 @@ class Privacy:
             return found[0], Reply(text="")
         if not found:
             key = "privacy_not_found_workspace" if workspace_wide else "not_found"
-            return None, Reply(text=self.t(ctx.language, key, ref=ref))
+            return None, self.refused(self.t(ctx.language, key, ref=ref))
         lines = [
             self.t(
                 ctx.language,
@@ -180,14 +171,14 @@ class Privacy:
         ]
         key = "privacy_ambiguous_workspace" if workspace_wide else "ambiguous"
         text = self.t(ctx.language, key, ref=ref) + "\n" + "\n".join(lines)
-        return None, Reply(text=text)
+        return None, self.refused(text)
 
     def _admins_only(self, ctx: Context, action: str) -> Reply:
         # Said before any lookup, so a refusal does not tell whether the person exists. INFO, not
         # WARNING: the user was answered politely; nothing is wrong with the program, and the
         # terminal (which shows WARNING and up) must not print log lines into the conversation.
         log.info("%s refused: user %s is not an admin", action, ctx.who.user)
-        return Reply.shareable(self.t(ctx.language, "admins_only"))
+        return refused_shareable(self.t(ctx.language, "admins_only"))
 
     def _audit(self, ctx: Context, action: str, candidate: Candidate) -> None:
         store.audit(
@@ -202,7 +193,7 @@ class Privacy:
 
     async def _scrub(self) -> None:
         try:
-            await store.scrub(self.coach.sessions.kw["bind"])
+            await store.scrub(self.services.sessions.kw["bind"])
         except Exception as error:
             # The rows are gone and secure_delete zeroed them in the main file; old page images
             # in the WAL go at the next scrub (the next erasure or purge that changes something).
