@@ -13,8 +13,9 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.channels.slack import oauth, uninstall
 from bot.channels.slack.installations import Authorize, Installations
-from bot.channels.slack.listeners import Routable, SlackListeners, register
+from bot.channels.slack.listeners import SlackListeners, register
 from bot.channels.slack.notify import DEFAULT_TIMEOUT, SlackNotifier, web_client
+from bot.channels.slack.payloads import Routable
 from bot.coach import Coach
 from bot.settings import Settings
 

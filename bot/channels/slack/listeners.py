@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import logging
 import time
 import uuid
@@ -14,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackRequestError
@@ -30,6 +28,14 @@ from bot.channels.slack.notify import (
     SlackNotifier,
     error_code,
     retry_handlers,
+)
+from bot.channels.slack.payloads import (
+    action_command,
+    as_dict,
+    delivery_key,
+    first_string,
+    ids,
+    text_of,
 )
 from bot.channels.slack.practice import PracticeListeners
 from bot.coach import Coach, ProfileSource
@@ -58,112 +64,11 @@ KNOWN_LANGUAGES = 10_000
 UNINSTALL_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class _Action(_Part):
-    action_id: str
-
-
-class _View(_Part):
-    callback_id: str | None = None
-    type: str | None = None
-
-
-class _Event(_Part):
-    type: str
-
-
-class Routable(_Part):
-    """What Bolt's routing reads from a payload without checking its type first.
-
-    Slack always sends these shapes; checked before Bolt sees the payload, so that one not
-    shaped like Slack's gets a 400 instead of an exception inside Bolt's middleware.
-    """
-
-    type: str | None = None
-    actions: list[_Action] | None = Field(default=None, min_length=1)
-    view: _View | None = None
-    event: _Event | None = None
-    team: dict[str, Any] | str | None = None
-    user: dict[str, Any] | str | None = None
-    container: dict[str, Any] | None = None
-    message: dict[str, Any] | None = None
-    channel: dict[str, Any] | None = None
-    enterprise: dict[str, Any] | None = None
-    authorizations: list[dict[str, Any]] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _present_means_not_null(cls, data: Any) -> Any:
-        # Bolt reads these as body.get("event", {}).get("type") and body["view"].get(...):
-        # present but null breaks that as surely as a wrong type does.
-        if isinstance(data, dict) and any(
-            key in data and data[key] is None for key in ("event", "view", "actions")
-        ):
-            raise ValueError("null where Slack sends an object")
-        return data
-
-    @model_validator(mode="after")
-    def _what_the_type_needs(self) -> Routable:
-        needs = {"block_actions": "actions", "view_submission": "view", "event_callback": "event"}
-        part = needs.get(self.type or "")
-        if part and getattr(self, part) is None:
-            raise ValueError(f"{self.type} without {part}")
-        return self
-
-
 def language_from_locale(locale: str | None) -> str | None:
     """nb for a Norwegian Slack locale (nb-NO, no-NO, nn-NO), en for any other, None if unknown."""
     if not locale:
         return None
     return "nb" if locale.replace("_", "-").split("-")[0].lower() in NORWEGIAN else "en"
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _action_command(action: dict[str, Any]) -> str:
-    """A button carries its value; an overflow menu the value of the option chosen."""
-    return _text(action.get("value")) or _text(_dict(action.get("selected_option")).get("value"))
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def delivery_key(*parts: Any) -> str:
-    """A processed-events key for one delivery; hashed when a payload's parts make it long."""
-    key = "slack:" + ":".join(str(part) for part in parts)
-    return (
-        key
-        if len(key) <= 200
-        else "slack:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
-    )
-
-
-def _first(*values: Any) -> str:
-    # Only strings count: a number or a list where Slack puts an id is not an id.
-    return next((value for value in values if isinstance(value, str) and value), "")
-
-
-def ids(body: dict[str, Any]) -> tuple[str, str]:
-    """The workspace (team, else enterprise) and user of a command, interaction or event.
-
-    Either is "" when the payload does not name one; `check_ids` refuses such a request.
-    """
-    user = _dict(body.get("user"))
-    team = _first(
-        _dict(body.get("team")).get("id"),
-        body.get("team_id"),
-        user.get("team_id"),
-        _dict(body.get("enterprise")).get("id"),
-        body.get("enterprise_id"),
-    )
-    user_id = _first(user.get("id"), body.get("user_id"), _dict(body.get("event")).get("user"))
-    return team, user_id
 
 
 class SlackListeners:
@@ -205,7 +110,7 @@ class SlackListeners:
         team, user = ids(body)
         if is_platform_id(team) and is_platform_id(user):
             return await next()
-        event = _dict(body.get("event"))
+        event = as_dict(body.get("event"))
         # The app's removal names a workspace but no user (bot.channels.slack.uninstall); so do
         # other signed events about the app, not a person (a bot's message, an edit): on to
         # their listener, or the catch-all that acknowledges them with 200, since Slack retries
@@ -301,10 +206,12 @@ class SlackListeners:
         except API_FAILURES as error:
             log.warning("users.info failed: %s", error_code(error))
             return None
-        data = _dict(answer.get("user"))
-        profile = _dict(data.get("profile"))
+        data = as_dict(answer.get("user"))
+        profile = as_dict(data.get("profile"))
         timezone = data.get("tz")
-        name = _first(profile.get("real_name"), data.get("real_name"), profile.get("display_name"))
+        name = first_string(
+            profile.get("real_name"), data.get("real_name"), profile.get("display_name")
+        )
         return Identity.model_validate(
             {
                 **who.model_dump(),
@@ -387,9 +294,9 @@ class SlackListeners:
         job = jobs.CommandJob(
             team=team,
             user=user,
-            text=_text(command.get("text")),
-            response_url=_text(command.get("response_url")) or None,
-            trigger_id=_text(command.get("trigger_id")) or None,
+            text=text_of(command.get("text")),
+            response_url=text_of(command.get("response_url")) or None,
+            trigger_id=text_of(command.get("trigger_id")) or None,
         )
         key = delivery_key("inbox", "command", team, job.trigger_id) if job.trigger_id else None
         ticket = await self.accept(jobs.COMMAND, key, job)
@@ -463,7 +370,7 @@ class SlackListeners:
         name = attachment.filename
         try:
             opened = await client.conversations_open(users=who.user)
-            channel = _dict(opened.get("channel")).get("id")
+            channel = as_dict(opened.get("channel")).get("id")
             await client.files_upload_v2(
                 channel=channel,
                 content=attachment.content,
@@ -543,11 +450,11 @@ class SlackListeners:
         team, user = ids(body)
         metadata = blocks.decode_metadata(view.get("private_metadata"))
         delivery = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}"
-        values = _dict(view.get("state")).get("values")
+        values = as_dict(view.get("state")).get("values")
         # The checkbox is only in an external candidate's checklist; absent means "not asked".
         strongest = (
-            blocks.checked(_dict(values), blocks.STRONGEST)
-            if blocks.STRONGEST in _dict(values)
+            blocks.checked(as_dict(values), blocks.STRONGEST)
+            if blocks.STRONGEST in as_dict(values)
             else None
         )
         job = jobs.ChecklistJob(
@@ -683,14 +590,14 @@ class SlackListeners:
         job = jobs.ButtonJob(
             team=team,
             user=user,
-            command=_action_command(action),
+            command=action_command(action),
             action={
                 k: action.get(k)
                 for k in ("action_id", "block_id", "action_ts", "value", "selected_option")
             },
-            trigger_id=_text(body.get("trigger_id")) or None,
-            response_url=_text(body.get("response_url")) or None,
-            container=_dict(body.get("container")),
+            trigger_id=text_of(body.get("trigger_id")) or None,
+            response_url=text_of(body.get("response_url")) or None,
+            container=as_dict(body.get("container")),
             message=body.get("message") if isinstance(body.get("message"), dict) else None,
             channel=body.get("channel") if isinstance(body.get("channel"), dict) else None,
         )
@@ -716,12 +623,12 @@ class SlackListeners:
     async def run_button(
         self, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any]
     ) -> None:
-        command = _action_command(action)
+        command = action_command(action)
         team, user = ids(body)
         hint = blocks.language_of_action(
-            _text(action.get("action_id")), self.settings.coach_language
+            text_of(action.get("action_id")), self.settings.coach_language
         )
-        response_url = _text(body.get("response_url")) or None
+        response_url = text_of(body.get("response_url")) or None
         parsed = commands.parse(command)
         if isinstance(parsed, commands.Start):
             await self.open_checklist(
@@ -755,9 +662,9 @@ class SlackListeners:
     ) -> None:
         """Where the button was: the Home tab is redrawn, a message is updated in place."""
         text = "\n\n".join(reply.text for reply in replies)
-        container = _dict(body.get("container"))
+        container = as_dict(body.get("container"))
         message = body.get("message") if isinstance(body.get("message"), dict) else None
-        response_url = _text(body.get("response_url")) or None
+        response_url = text_of(body.get("response_url")) or None
         if self.is_database_down(replies[0], self.language(who)):
             # Nothing was recorded: the buttons stay where they are, and the reason comes
             # beside them, so the recruiter can press again once the store is back.
@@ -770,13 +677,13 @@ class SlackListeners:
             # An ephemeral message cannot be chat.update'd; answer beside it.
             await self.tell(client, who.user, text, [blocks.section(text)], response_url)
             return
-        channel = container.get("channel_id") or _dict(body.get("channel")).get("id")
+        channel = container.get("channel_id") or as_dict(body.get("channel")).get("id")
         shown = message.get("blocks")
         try:
             await client.chat_update(
                 channel=channel,
                 ts=container.get("message_ts") or message.get("ts"),
-                text=blocks.fallback_text(_text(message.get("text")) or text),
+                text=blocks.fallback_text(text_of(message.get("text")) or text),
                 blocks=blocks.mark_done(
                     shown if isinstance(shown, list) else [], str(action.get("block_id")), text
                 ),
@@ -788,7 +695,7 @@ class SlackListeners:
     async def ask_skip_reason(
         self, client: AsyncWebClient, body: dict[str, Any], ref: str, language: str
     ) -> None:
-        container = _dict(body.get("container"))
+        container = as_dict(body.get("container"))
         source = "home" if container.get("type") == "view" else "message"
         metadata = blocks.encode_metadata(ref, source=source)
         try:
@@ -800,7 +707,7 @@ class SlackListeners:
             log.warning("views.open failed: %s", error_code(error))
             text = self.coach.t(language, "slack_api_failed")
             _, user = ids(body)
-            response_url = _text(body.get("response_url")) or None
+            response_url = text_of(body.get("response_url")) or None
             await self.tell(client, user, text, [blocks.section(text)], response_url)
 
     async def on_skip_reason(
@@ -808,7 +715,7 @@ class SlackListeners:
     ) -> None:
         team, user = ids(body)
         metadata = blocks.decode_metadata(view.get("private_metadata"))
-        reason = blocks.state_values(_dict(view.get("state")).get("values")).get("reason")
+        reason = blocks.state_values(as_dict(view.get("state")).get("values")).get("reason")
         who = await self.identify(client, team, user, look_up=False)
         language = self.language(who)
         delivery = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}"
@@ -878,7 +785,7 @@ class SlackListeners:
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         team, user = ids(body)
-        values = _dict(_dict(view.get("state")).get("values"))
+        values = as_dict(as_dict(view.get("state")).get("values"))
         answers = blocks.state_values(values)
         name = " ".join((answers.get("name") or "").split())
         position = " ".join((answers.get("position") or "").split())

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack import blocks, practice_blocks
 from bot.channels.slack.notify import API_FAILURES, error_code
+from bot.channels.slack.payloads import ids
 from bot.messages import Inbound
 
 if TYPE_CHECKING:
@@ -78,8 +79,6 @@ class PracticeListeners:
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         """One recruiter line in; the candidate's answer (or the debrief) back in the same modal."""
-        from bot.channels.slack.listeners import ids
-
         team, user = ids(body)
         state = view.get("private_metadata")
         values = (view.get("state") or {}).get("values") if isinstance(view, dict) else None
