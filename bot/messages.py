@@ -18,6 +18,21 @@ Language = Literal["nb", "en"]
 PLATFORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]*")
 
 
+# Language tags whose first part is Norwegian: bokmål, nynorsk, or plain "Norwegian".
+NORWEGIAN = frozenset({"nb", "no", "nn"})
+
+
+def language_from_locale(locale: str | None, other: Language = "en") -> Language | None:
+    """nb for a Norwegian locale (nb-NO, no_NO.UTF-8, nn), `other` for any other, None if none.
+
+    The one policy every channel uses: Slack's user locale, Teams' activity locale, the
+    terminal's LANG all name a language the same way."""
+    if not locale:
+        return None
+    primary = locale.replace("_", "-").split("-")[0].split(".")[0].lower()
+    return "nb" if primary in NORWEGIAN else other
+
+
 def is_platform_id(value: object, max_length: int = 128) -> bool:
     """A non-empty id of letters, digits and . _ : @ + = / - (no space, control or other)."""
     return (

@@ -40,7 +40,15 @@ from bot.channels.slack.payloads import (
 from bot.channels.slack.practice import PracticeListeners
 from bot.coach import Coach, ProfileSource
 from bot.inbox import DUPLICATE, Refusal, Ticket
-from bot.messages import Attachment, Identity, Inbound, Reply, Status, is_platform_id
+from bot.messages import (
+    Attachment,
+    Identity,
+    Inbound,
+    Reply,
+    Status,
+    is_platform_id,
+    language_from_locale,
+)
 from bot.notify import DeliveryError, Recipient
 from bot.settings import Settings
 
@@ -51,7 +59,6 @@ COMMAND = "/feedback-call"
 PROFILE_MAX_AGE = timedelta(days=7)
 # Commands that change nothing need no delivery key (and no row in processed_events).
 READ_ONLY = frozenset({"help", "list", "report", "pool"})
-NORWEGIAN = frozenset({"nb", "no", "nn"})
 # Uploading adds one failure of its own: the upload_url answering anything but 200.
 FILE_FAILURES = (*API_FAILURES, SlackRequestError)
 EXPIRED_TRIGGER = frozenset({"expired_trigger_id", "invalid_trigger_id", "trigger_exchanged"})
@@ -62,13 +69,6 @@ CHECKLIST_BUDGET = 2.0
 KNOWN_LANGUAGES = 10_000
 # Events about the app's removal: they name a workspace, never a user.
 UNINSTALL_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
-
-
-def language_from_locale(locale: str | None) -> str | None:
-    """nb for a Norwegian Slack locale (nb-NO, no-NO, nn-NO), en for any other, None if unknown."""
-    if not locale:
-        return None
-    return "nb" if locale.replace("_", "-").split("-")[0].lower() in NORWEGIAN else "en"
 
 
 class SlackListeners:

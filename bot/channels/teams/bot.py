@@ -40,11 +40,18 @@ from bot.channels.teams import cards, practice_cards
 from bot.channels.teams.connector import ConnectorFailure, deliver, tune_connector
 from bot.checklist_chat import ChatChecklist, Turn, Walk
 from bot.coach import Coach
-from bot.messages import Card, Identity, Inbound, Reply, Status, is_platform_id
+from bot.messages import (
+    Card,
+    Identity,
+    Inbound,
+    Reply,
+    Status,
+    is_platform_id,
+    language_from_locale,
+)
 
 log = logging.getLogger(__name__)
 
-NORWEGIAN = ("nb", "no", "nn")
 # Card activity ids kept per conversation, so a card can be updated after a restart.
 MAX_REMEMBERED_CARDS = 50
 # The largest export sent inline in a chat (bytes before base64; see export_activity).
@@ -52,12 +59,6 @@ INLINE_EXPORT_LIMIT = 18 * 1024
 
 
 # -- reading an activity ------------------------------------------------------------------------
-
-
-def language_from(locale: str | None) -> str | None:
-    if not locale:
-        return None
-    return "nb" if locale.replace("_", "-").split("-")[0].lower() in NORWEGIAN else "en"
 
 
 def timezone_from(activity: Activity) -> str | None:
@@ -117,7 +118,7 @@ def identity_from(activity: Activity) -> Identity | None:
         platform="teams",
         workspace=workspace,
         user=user,
-        language=language_from(activity.locale),  # type: ignore[arg-type]
+        language=language_from_locale(activity.locale),
         timezone=zone if isinstance(zone, str) else None,
         # The display name Teams sends with every activity: how the script introduces them.
         name=sender.name if isinstance(sender.name, str) else None,
