@@ -9,7 +9,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from bot.commands import Command
+# MAX_NOTE re-exported: card and block builders import only this module.
+from bot.commands import MAX_NOTE as MAX_NOTE
+from bot.commands import Command, Log, ParseError, parse
+
+# The longest checklist answer the engine takes; forms cap their inputs at it.
+MAX_ANSWER = 3000
 
 Language = Literal["nb", "en"]
 
@@ -97,9 +102,16 @@ class Inbound(BaseModel):
     """
 
     text: str
-    command: Command | None = None
+    # A ParseError: a form's values did not pass; the engine answers it as unreadable words.
+    command: Command | ParseError | None = None
     # A platform delivery id (Slack action, Teams activity): the same key acts only once.
     idempotency_key: str | None = Field(default=None, max_length=255)
+
+
+def asks_for_note(command: str) -> bool:
+    """Words that skip a call without saying why: the channel asks for the reason first."""
+    parsed = parse(command)
+    return isinstance(parsed, Log) and parsed.outcome == "skipped" and not parsed.note
 
 
 class Button(BaseModel):

@@ -415,7 +415,8 @@ class SlackListeners:
         who = await self.identify(client, team, user)
         language = self.language(who)
         t = self.texts(language)
-        replies = await self.coach.handle(who, Inbound(text=f"start {ref}"))
+        start = commands.from_form("start", candidate=ref)
+        replies = await self.coach.handle(who, Inbound(text="start", command=start))
         reply = next((r for r in replies if r.form), replies[0])
         if view_id:
             if reply.form:
@@ -719,10 +720,18 @@ class SlackListeners:
         who = await self.identify(client, team, user, look_up=False)
         language = self.language(who)
         delivery = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}"
-        command = f"log {metadata.get('candidate', '')} skipped {(reason or '').strip()}"
+        # The reason is one line of free text; the candidate came from the button's own words.
+        note = " ".join(commands.clean(reason or "").split()) or None
+        command = commands.from_form(
+            "log", candidate=metadata.get("candidate", ""), outcome="skipped", note=note
+        )
         replies = await self.coach.handle(
             who,
-            Inbound(text=command, idempotency_key=delivery_key("view", team, user, delivery)),
+            Inbound(
+                text="log skipped (skip-reason modal)",
+                command=command,
+                idempotency_key=delivery_key("view", team, user, delivery),
+            ),
         )
         if self.is_repeat(replies, language):
             await ack()
@@ -800,12 +809,17 @@ class SlackListeners:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        command = f"add {name} | {position}" + (
-            " | internal" if blocks.checked(values, "internal") else ""
+        command = commands.from_form(
+            "add", name=name, position=position, internal=blocks.checked(values, "internal")
         )
         delivery = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}"
         replies = await self.coach.handle(
-            who, Inbound(text=command, idempotency_key=delivery_key("view", team, user, delivery))
+            who,
+            Inbound(
+                text="add (add-candidate modal)",
+                command=command,
+                idempotency_key=delivery_key("view", team, user, delivery),
+            ),
         )
         if self.is_repeat(replies, language):
             await ack()
