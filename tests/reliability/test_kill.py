@@ -231,7 +231,7 @@ async def wait_until(condition: Any, limit: float = 60) -> None:
 
 async def burst(
     http: aiohttp.ClientSession, targets: list[Server], victim: Server, requests: list[Request],
-    fake: FakeSlack, sessions: async_sessionmaker[AsyncSession],
+    fake: FakeSlack, sessions: async_sessionmaker[AsyncSession], *, unacknowledged: bool = True,
 ) -> None:  # fmt: skip
     """Every request at once, spread over the servers; the victim dies once it has
     acknowledged a sixth of them."""
@@ -249,7 +249,8 @@ async def burst(
     # Acknowledged work the dead process left undone is what this is about; unacknowledged
     # requests are usual too, though with two servers the survivor may have taken them all.
     assert rows, "the kill came too late to test anything"
-    assert unacked or len(targets) > 1, "the kill came too late to test anything"
+    if unacknowledged:
+        assert unacked or len(targets) > 1, "the kill came too late to test anything"
 
 
 async def rows_of(sessions: async_sessionmaker[AsyncSession], victim: Server) -> int:
@@ -378,7 +379,9 @@ async def test_kill_9_mid_burst_of_mentions_then_restart(
         # Posting takes a moment: acknowledged mentions are still being answered at the kill.
         fake_slack.plan("chat.postMessage", times=4 * ADDS, delay=0.2)
         mentions = [mention(f"Mentioned {n}", "U0MENTION", n) for n in range(ADDS)]
-        await burst(http, [server], server, mentions, fake_slack, sessions)
+        # An event's acknowledgement is only the inbox row, so all may be acknowledged by the
+        # kill: the acknowledged work left undone is what this is about.
+        await burst(http, [server], server, mentions, fake_slack, sessions, unacknowledged=False)
         await server.start()
         await redeliver(http, server, mentions, fake_slack)
         await wait_until(lambda: all(threaded(fake_slack, r) for r in mentions), limit=60)

@@ -11,9 +11,9 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.channels.slack import oauth, uninstall
+from bot.channels.slack import actions, commands, events, home, oauth, uninstall, views
+from bot.channels.slack.deps import Deps
 from bot.channels.slack.installations import Authorize, Installations
-from bot.channels.slack.listeners import SlackListeners, register
 from bot.channels.slack.notify import DEFAULT_TIMEOUT, SlackNotifier, web_client
 from bot.channels.slack.payloads import Routable
 from bot.coach import Coach
@@ -26,6 +26,24 @@ __all__ = ["SLACK_APP", "SlackNotifier", "create_bolt_app", "mount_slack", "star
 SLACK_APP: web.AppKey[AsyncApp] = web.AppKey("slack_app", AsyncApp)
 
 
+def register(
+    app: AsyncApp, coach: Coach, settings: Settings, timeout: float = DEFAULT_TIMEOUT
+) -> Deps:
+    """Every Slack listener, by kind; the order matters only where matchers overlap (the
+    events' catch-all is last)."""
+    deps = Deps(coach, settings, timeout)
+    deps.client = app.client
+    app.middleware(deps.check_ids)
+    commands.register(app, deps)
+    actions.register(app, deps)
+    views.register(app, deps)
+    home.register(app, deps)
+    deps.practice.register(app)
+    events.register(app, deps)
+    app.error(deps.on_error)
+    return deps
+
+
 def create_bolt_app(
     settings: Settings, coach: Coach, *, timeout: float = DEFAULT_TIMEOUT
 ) -> AsyncApp:
@@ -35,7 +53,7 @@ def create_bolt_app(
 
 def _build(
     settings: Settings, coach: Coach, timeout: float, installations: Installations | None = None
-) -> tuple[AsyncApp, SlackListeners]:
+) -> tuple[AsyncApp, Deps]:
     """One workspace (SLACK_BOT_TOKEN), or any number installed through OAuth (installations)."""
     if installations is None:
         client = web_client(settings.slack_bot_token, settings.slack_api_url, timeout)
@@ -86,7 +104,7 @@ ANSWER_TIMEOUT = 5.0
 
 def share_session(
     bolt: AsyncApp,
-    listeners: SlackListeners,
+    listeners: Deps,
     api: aiohttp.ClientSession | None,
     answers: aiohttp.ClientSession | None = None,
 ) -> None:

@@ -29,7 +29,7 @@ from bot.inbox import DUPLICATE, Refusal, Ticket
 from bot.messages import Identity, Inbound, Reply, is_platform_id
 
 if TYPE_CHECKING:
-    from bot.channels.slack.listeners import SlackListeners
+    from bot.channels.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class SharedConversations:
     that dies after it leaves the row to another (or to its own restart).
     """
 
-    def __init__(self, listeners: SlackListeners) -> None:
+    def __init__(self, listeners: Deps) -> None:
         self.listeners = listeners
         self.coach = listeners.coach
 
@@ -218,3 +218,8 @@ class SharedConversations:
             log.warning("chat.postMessage failed: %s", error_code(error))
             return False
         return True
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Last of the Slack listeners: its catch-all acknowledges every event no other took."""
+    SharedConversations(deps).register(app)

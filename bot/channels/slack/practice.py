@@ -18,13 +18,13 @@ from bot.channels.slack.payloads import ids
 from bot.messages import Inbound
 
 if TYPE_CHECKING:
-    from bot.channels.slack.listeners import SlackListeners
+    from bot.channels.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 
 
 class PracticeListeners:
-    def __init__(self, listeners: SlackListeners) -> None:
+    def __init__(self, listeners: Deps) -> None:
         self.listeners = listeners
         self.coach = listeners.coach
 
