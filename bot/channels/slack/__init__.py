@@ -75,7 +75,9 @@ def _build(
         process_before_response=False,
         logger=logging.getLogger("slack_bolt.app"),
         oauth_settings=oauth.oauth_settings(settings, coach.guides, installations),
-        authorize=Authorize(
+        # Bolt's stub wants a callable returning AuthorizeResult; its own installation-store
+        # authorize (which ours extends) returns Optional[AuthorizeResult] and is what its docs use.
+        authorize=Authorize(  # type: ignore[arg-type]
             installations,
             logger=logging.getLogger("slack_bolt.authorize"),
             client_id=settings.slack_client_id,

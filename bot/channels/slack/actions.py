@@ -118,7 +118,8 @@ async def show_outcome(
         # An ephemeral message cannot be chat.update'd; answer beside it.
         await deps.tell(client, who.user, text, [blocks.section(text)], response_url)
         return
-    channel = container.get("channel_id") or as_dict(body.get("channel")).get("id")
+    channel = text_of(container.get("channel_id"))
+    channel = channel or text_of(as_dict(body.get("channel")).get("id"))
     shown = message.get("blocks")
     try:
         await client.chat_update(

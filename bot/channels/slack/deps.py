@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # Slack users rarely change language; asking users.info once a week is plenty.
 PROFILE_MAX_AGE = timedelta(days=7)
 # Uploading adds one failure of its own: the upload_url answering anything but 200.
-FILE_FAILURES = (*API_FAILURES, SlackRequestError)
+FILE_FAILURES: tuple[type[BaseException], ...] = (*API_FAILURES, SlackRequestError)
 # Languages of users seen lately, to refuse in their language without asking the database.
 KNOWN_LANGUAGES = 10_000
 # Events about the app's removal: they name a workspace, never a user.
@@ -117,7 +117,7 @@ class Deps:
         self,
         kind: str,
         key: str | None,
-        job: jobs.CommandJob | jobs.ButtonJob | jobs.ChecklistJob,
+        job: jobs.CommandJob | jobs.ButtonJob | jobs.ChecklistJob | jobs.MessageJob,
     ) -> Ticket | Refusal:
         """Write the request to the inbox before it is acknowledged."""
         # No trigger id (never from Slack itself): a key of its own, so it is still kept.

@@ -125,7 +125,7 @@ def _action(button: Button, labels: Labels, extra: dict[str, Any]) -> dict[str, 
     data = {"command": button.command, **extra}
     if asks_for_note(button.command):
         # Skipping needs a reason: ask for it in the card rather than bounce an error back.
-        note = {"type": "Input.Text", "id": NOTE_INPUT, "label": labels.skip_reason}
+        note: dict[str, Any] = {"type": "Input.Text", "id": NOTE_INPUT, "label": labels.skip_reason}
         note["maxLength"] = MAX_NOTE
         submit = {
             "type": "Action.Submit",

@@ -3,6 +3,7 @@ for reading and building them, cards.py for the Adaptive Cards)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -414,8 +415,8 @@ class CoachBot(ActivityHandler):
                 activity.channel_id = source.channel_id
                 activity.service_url = source.service_url
                 await deliver(
-                    lambda activity=activity: client.conversations.send_to_conversation(
-                        created.id, activity
+                    functools.partial(
+                        client.conversations.send_to_conversation, created.id, activity
                     )
                 )
         except ConnectorFailure as failure:
