@@ -60,9 +60,9 @@ class SharedConversations:
     that dies after it leaves the row to another (or to its own restart).
     """
 
-    def __init__(self, listeners: Deps) -> None:
-        self.listeners = listeners
-        self.coach = listeners.coach
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.coach = deps.coach
 
     def register(self, app: AsyncApp) -> None:
         self.coach.inbox.register(jobs.MESSAGE, self._message_job)
@@ -112,7 +112,7 @@ class SharedConversations:
             shared=shared,
         )
         key = delivery_key("inbox", *message_parts(job)) if job.ts else None
-        context[TICKET] = await self.listeners.accept(jobs.MESSAGE, key, job)
+        context[TICKET] = await self.deps.accept(jobs.MESSAGE, key, job)
         context[JOB] = job
         return cast("BoltResponse | None", await next())
 
@@ -122,7 +122,7 @@ class SharedConversations:
         if isinstance(ticket, Refusal):
             # DUPLICATE: the same message is stored already and its answer will come.
             if ticket is not DUPLICATE:
-                text = self.listeners.refusal(ticket, job.team, job.user)
+                text = self.deps.refusal(ticket, job.team, job.user)
                 thread = job.thread_ts or job.ts or None
                 await self.post(client, job.channel, text, [blocks.section(text)], thread)
             return
@@ -135,7 +135,7 @@ class SharedConversations:
     async def _message_job(self, payload: dict[str, Any], recovered: bool) -> None:
         """Words whose process died after the acknowledgement: answered now, done once."""
         job = jobs.MessageJob.model_validate(payload)
-        client = await self.listeners.client_for(job.team)
+        client = await self.deps.client_for(job.team)
         if client is not None:
             await self.answer(client, job, recovered=recovered)
 
@@ -148,11 +148,11 @@ class SharedConversations:
         answer = await self.coach.converse(
             who,
             Inbound(text=job.text, idempotency_key=key),
-            self.listeners.profile_source(client),
+            self.deps.profile_source(client),
         )
         # A repeat is the first delivery's business; unless that one's process died before
         # it answered (this row was left unfinished): then the asker hears that it is done.
-        if self.listeners.is_repeat(answer.replies, answer.language) and not recovered:
+        if self.deps.is_repeat(answer.replies, answer.language) and not recovered:
             return
         who = who.model_copy(update={"language": answer.language})
         thread = job.thread_ts or job.ts or None
@@ -170,7 +170,7 @@ class SharedConversations:
         replies: list[Reply],
     ) -> None:
         """The choke point for a conversation others read: private replies never go there."""
-        language = who.language or self.listeners.settings.coach_language
+        language = who.language or self.deps.settings.coach_language
         t = functools.partial(self.coach.t, language)
         for reply in replies:
             if not reply.private:
@@ -191,12 +191,12 @@ class SharedConversations:
         channel: str | None = None,
     ) -> bool:
         """Everything to the asker's direct messages (files too); False if Slack refused."""
-        language = who.language or self.listeners.settings.coach_language
+        language = who.language or self.deps.settings.coach_language
         t = functools.partial(self.coach.t, language)
         delivered = True
         for reply in replies:
             if reply.attachment is not None:
-                delivered &= await self.listeners.send_file(client, who, reply.attachment, None)
+                delivered &= await self.deps.send_file(client, who, reply.attachment, None)
                 continue
             body = blocks.reply_blocks(reply, t, language)
             delivered &= await self.post(client, channel or who.user, reply.text, body, None)
