@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from rapidfuzz import process
@@ -278,8 +278,22 @@ def parse(text: str) -> Command | ParseError:
     except _Malformed as malformed:
         return ParseError(problem=malformed.problem, usage=verb_usage(verb))
     except ValidationError as error:
-        too_long = any(e["type"] == "string_too_long" for e in error.errors())
-        return ParseError(problem="too_long" if too_long else "malformed", usage=verb_usage(verb))
+        return invalid(error, verb)
+
+
+def invalid(error: ValidationError, verb: str) -> ParseError:
+    """Why a command's values did not pass, as for words typed: the same message keys."""
+    too_long = any(e["type"] == "string_too_long" for e in error.errors())
+    return ParseError(problem="too_long" if too_long else "malformed", usage=verb_usage(verb))
+
+
+def from_form(verb: str, **fields: Any) -> Command | ParseError:
+    """A command from a form's fields (a modal, a card), checked as typed words are checked:
+    a value that does not pass is a ParseError the engine answers politely, never a crash."""
+    try:
+        return _COMMAND.validate_python({"kind": verb, **fields})
+    except ValidationError as error:
+        return invalid(error, verb)
 
 
 def split_verb(text: str) -> tuple[str, str]:

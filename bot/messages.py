@@ -9,13 +9,33 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from bot.commands import Command
+# MAX_NOTE re-exported: card and block builders import only this module.
+from bot.commands import MAX_NOTE as MAX_NOTE
+from bot.commands import Command, Log, ParseError, parse
+
+# The longest checklist answer the engine takes; forms cap their inputs at it.
+MAX_ANSWER = 3000
 
 Language = Literal["nb", "en"]
 
 # What a Slack team/user id or a Teams tenant/AAD/account id looks like: channels check ids from
 # a payload against this before they reach the engine (a NUL would otherwise reach the store).
 PLATFORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]*")
+
+
+# Language tags whose first part is Norwegian: bokmål, nynorsk, or plain "Norwegian".
+NORWEGIAN = frozenset({"nb", "no", "nn"})
+
+
+def language_from_locale(locale: str | None, other: Language = "en") -> Language | None:
+    """nb for a Norwegian locale (nb-NO, no_NO.UTF-8, nn), `other` for any other, None if none.
+
+    The one policy every channel uses: Slack's user locale, Teams' activity locale, the
+    terminal's LANG all name a language the same way."""
+    if not locale:
+        return None
+    primary = locale.replace("_", "-").split("-")[0].split(".")[0].lower()
+    return "nb" if primary in NORWEGIAN else other
 
 
 def is_platform_id(value: object, max_length: int = 128) -> bool:
@@ -82,9 +102,16 @@ class Inbound(BaseModel):
     """
 
     text: str
-    command: Command | None = None
+    # A ParseError: a form's values did not pass; the engine answers it as unreadable words.
+    command: Command | ParseError | None = None
     # A platform delivery id (Slack action, Teams activity): the same key acts only once.
     idempotency_key: str | None = Field(default=None, max_length=255)
+
+
+def asks_for_note(command: str) -> bool:
+    """Words that skip a call without saying why: the channel asks for the reason first."""
+    parsed = parse(command)
+    return isinstance(parsed, Log) and parsed.outcome == "skipped" and not parsed.note
 
 
 class Button(BaseModel):

@@ -12,7 +12,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.checklist_chat import ChatChecklist, Turn, Walk
 from bot.coach import Coach
-from bot.messages import Form, Identity, Inbound, Language, PracticeView, Reply
+from bot.messages import (
+    Form,
+    Identity,
+    Inbound,
+    Language,
+    PracticeView,
+    Reply,
+    language_from_locale,
+)
 
 QUIT_WORDS = frozenset({"quit", "exit", "avslutt", "q"})
 
@@ -32,9 +40,8 @@ def language_from_environment(default: Language) -> Language:
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         value = os.environ.get(variable, "")
         if value:
-            return "nb" if value[:2].lower() in ("nb", "nn", "no") else default
-    current = locale.getlocale()[0] or ""
-    return "nb" if current[:2].lower() in ("nb", "nn", "no") else default
+            return language_from_locale(value, default) or default
+    return language_from_locale(locale.getlocale()[0], default) or default
 
 
 def local_zone() -> str | None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import commands
-from bot.messages import Identity, Reply, Status
+from bot.messages import MAX_ANSWER, Identity, Reply, Status
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from conversation_guides.schema import Guide
@@ -24,8 +24,6 @@ from storage.tables import CallPreparation, Candidate, Recruiter, Workspace
 
 log = logging.getLogger(__name__)
 
-# The longest answer one checklist step keeps.
-MAX_ANSWER = 3000
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Clock = Callable[[], datetime]
 

@@ -50,3 +50,41 @@ async def test_overload_refuses_with_the_busy_message_and_does_all_it_accepted(
         left = await session.scalar(select(func.count()).select_from(InboxItem))
     assert stored == accepted
     assert left == 0
+
+
+async def test_overload_of_mentions_says_busy_in_the_thread_and_does_all_it_accepted(
+    sessions: async_sessionmaker[AsyncSession],
+    guides: GuideBook,
+    clock: Clock,
+    fake_slack: FakeSlack,
+    database_url: str,
+) -> None:
+    """An @mention is acknowledged by Bolt whatever happens; one the inbox cannot take hears
+    "very busy" where its answer would have gone, and nothing of it is stored."""
+    settings = slack_settings(database_url, fake_slack.url, COACH_INBOX_CAPACITY=str(CAPACITY))
+    coach = Coach(sessions, guides, settings, clock=clock)
+    fake_slack.plan("chat.postMessage", times=4 * COMMANDS, delay=0.5)
+    async with running_bot(coach, settings, fake_slack) as bot:
+        events = [
+            {"type": "app_mention", "channel": "C0TEAM", "user": "U0BUSY",
+             "text": f"<@UBOT> add Person {n} | Nurse", "ts": f"1700000000.{n:06d}"}
+            for n in range(COMMANDS)
+        ]  # fmt: skip
+        acks = await asyncio.gather(
+            *(bot.slack.event(event, event_id=f"EvBusy{n}") for n, event in enumerate(events))
+        )
+        assert set(acks) == {(200, "")}
+        await settle()
+    busy = coach.t("en", "busy")
+    threads: dict[str, list[str]] = {}
+    for call in fake_slack.called("chat.postMessage"):
+        if call.params.get("thread_ts"):
+            threads.setdefault(str(call.params["thread_ts"]), []).append(call.params["text"])
+    refused = [ts for ts, texts in threads.items() if texts == [busy]]
+    assert refused, "nothing was refused: the process was never full"
+    assert len(threads) == COMMANDS  # every mention heard something in its thread
+    async with sessions() as session:
+        stored = await session.scalar(select(func.count()).select_from(Candidate))
+        left = await session.scalar(select(func.count()).select_from(InboxItem))
+    assert stored == COMMANDS - len(refused)
+    assert left == 0

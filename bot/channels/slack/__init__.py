@@ -11,10 +11,11 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.channels.slack import oauth, uninstall
+from bot.channels.slack import actions, commands, events, home, oauth, uninstall, views
+from bot.channels.slack.deps import Deps
 from bot.channels.slack.installations import Authorize, Installations
-from bot.channels.slack.listeners import Routable, SlackListeners, register
 from bot.channels.slack.notify import DEFAULT_TIMEOUT, SlackNotifier, web_client
+from bot.channels.slack.payloads import Routable
 from bot.coach import Coach
 from bot.settings import Settings
 
@@ -23,6 +24,24 @@ log = logging.getLogger(__name__)
 __all__ = ["SLACK_APP", "SlackNotifier", "create_bolt_app", "mount_slack", "start_socket_mode"]
 
 SLACK_APP: web.AppKey[AsyncApp] = web.AppKey("slack_app", AsyncApp)
+
+
+def register(
+    app: AsyncApp, coach: Coach, settings: Settings, timeout: float = DEFAULT_TIMEOUT
+) -> Deps:
+    """Every Slack listener, by kind; the order matters only where matchers overlap (the
+    events' catch-all is last)."""
+    deps = Deps(coach, settings, timeout)
+    deps.client = app.client
+    app.middleware(deps.check_ids)
+    commands.register(app, deps)
+    actions.register(app, deps)
+    views.register(app, deps)
+    home.register(app, deps)
+    deps.practice.register(app)
+    events.register(app, deps)
+    app.error(deps.on_error)
+    return deps
 
 
 def create_bolt_app(
@@ -34,7 +53,7 @@ def create_bolt_app(
 
 def _build(
     settings: Settings, coach: Coach, timeout: float, installations: Installations | None = None
-) -> tuple[AsyncApp, SlackListeners]:
+) -> tuple[AsyncApp, Deps]:
     """One workspace (SLACK_BOT_TOKEN), or any number installed through OAuth (installations)."""
     if installations is None:
         client = web_client(settings.slack_bot_token, settings.slack_api_url, timeout)
@@ -56,7 +75,9 @@ def _build(
         process_before_response=False,
         logger=logging.getLogger("slack_bolt.app"),
         oauth_settings=oauth.oauth_settings(settings, coach.guides, installations),
-        authorize=Authorize(
+        # Bolt's stub wants a callable returning AuthorizeResult; its own installation-store
+        # authorize (which ours extends) returns Optional[AuthorizeResult] and is what its docs use.
+        authorize=Authorize(  # type: ignore[arg-type]
             installations,
             logger=logging.getLogger("slack_bolt.authorize"),
             client_id=settings.slack_client_id,
@@ -85,7 +106,7 @@ ANSWER_TIMEOUT = 5.0
 
 def share_session(
     bolt: AsyncApp,
-    listeners: SlackListeners,
+    listeners: Deps,
     api: aiohttp.ClientSession | None,
     answers: aiohttp.ClientSession | None = None,
 ) -> None:

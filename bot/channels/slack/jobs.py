@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 COMMAND = "slack.command"
 BUTTON = "slack.button"
 CHECKLIST = "slack.checklist"
+MESSAGE = "slack.message"
 
 
 class _Job(BaseModel):
@@ -67,3 +68,14 @@ class ChecklistJob(_Job):
     # The engine's delivery key: the same submission is stored once, however often it runs.
     delivery: str
     response_url: str | None = None
+
+
+class MessageJob(_Job):
+    """Words written to the coach in an @mention or a message, and where the answer goes."""
+
+    channel: str
+    text: str
+    ts: str = ""
+    thread_ts: str | None = None
+    # True where others read the answer (a channel): private replies go to the DM instead.
+    shared: bool

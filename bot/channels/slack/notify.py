@@ -75,6 +75,8 @@ API_FAILURES: tuple[type[BaseException], ...] = (
     asyncio.TimeoutError,
     OSError,
 )
+# Refreshing a rotated token fails in one way more.
+TOKEN_FAILURES: tuple[type[BaseException], ...] = (SlackTokenRotationError, *API_FAILURES)
 
 
 def quiet_sdk_loggers() -> None:
@@ -177,13 +179,13 @@ class SlackNotifier:
         token = None if tokens is not None else settings.slack_bot_token
         return cls(web_client(token, settings.slack_api_url), guides, tokens)
 
-    async def _token(self, workspace: str) -> dict[str, str]:
+    async def _token(self, workspace: str) -> dict[str, Any]:
         """The token argument for this workspace's call; DeliveryError when there is none."""
         if self.tokens is None:
             return {}
         try:
             token = await self.tokens(workspace)
-        except (SlackTokenRotationError, *API_FAILURES) as error:
+        except TOKEN_FAILURES as error:
             inner = error.api_error if isinstance(error, SlackTokenRotationError) else error
             reason = error_code(inner)
             log.warning("slack token refresh for %s failed: %s", workspace, reason)

@@ -14,18 +14,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack import blocks, practice_blocks
 from bot.channels.slack.notify import API_FAILURES, error_code
+from bot.channels.slack.payloads import ids
 from bot.messages import Inbound
 
 if TYPE_CHECKING:
-    from bot.channels.slack.listeners import SlackListeners
+    from bot.channels.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 
 
 class PracticeListeners:
-    def __init__(self, listeners: SlackListeners) -> None:
-        self.listeners = listeners
-        self.coach = listeners.coach
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.coach = deps.coach
 
     def register(self, app: Any) -> None:
         app.view_submission(practice_blocks.PRACTICE)(self.on_line)
@@ -40,8 +41,8 @@ class PracticeListeners:
         response_url: str | None,
     ) -> None:
         """views.open at once (the trigger_id dies after 3 s), then views.update with the call."""
-        listeners = self.listeners
-        hint = listeners.texts(listeners.settings.coach_language)
+        deps = self.deps
+        hint = deps.texts(deps.settings.coach_language)
         view_id: str | None = None
         if trigger_id:
             try:
@@ -51,9 +52,9 @@ class PracticeListeners:
                 view_id = (opened.get("view") or {}).get("id")
             except API_FAILURES as error:
                 log.warning("views.open failed: %s", error_code(error))
-        who = await listeners.identify(client, team, user)
-        language = listeners.language(who)
-        t = listeners.texts(language)
+        who = await deps.identify(client, team, user)
+        language = deps.language(who)
+        t = deps.texts(language)
         replies = await self.coach.handle(who, Inbound(text=text))
         reply = next((r for r in replies if r.practice), replies[0])
         if view_id:
@@ -70,23 +71,21 @@ class PracticeListeners:
         # No modal: a practice needs one, so say why; any other answer is shown as usual.
         if reply.practice:
             notice = t("slack_api_failed")
-            await listeners.tell(client, user, notice, [blocks.section(notice)], response_url)
+            await deps.tell(client, user, notice, [blocks.section(notice)], response_url)
         else:
-            await listeners.say(client, user, reply, language, response_url)
+            await deps.say(client, user, reply, language, response_url)
 
     async def on_line(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         """One recruiter line in; the candidate's answer (or the debrief) back in the same modal."""
-        from bot.channels.slack.listeners import ids
-
         team, user = ids(body)
         state = view.get("private_metadata")
         values = (view.get("state") or {}).get("values") if isinstance(view, dict) else None
         line = practice_blocks.submitted_line(values)
-        who = await self.listeners.identify(client, team, user, look_up=False)
+        who = await self.deps.identify(client, team, user, look_up=False)
         reply = await self.coach.practice_turn(who, state if isinstance(state, str) else None, line)
-        t = self.listeners.texts(self.listeners.language(who))
+        t = self.deps.texts(self.deps.language(who))
         if reply.practice is None:
             await ack(response_action="update", view=blocks.message_modal(t, reply.text))
             return

@@ -34,7 +34,8 @@ def register(app: AsyncApp, installations: Installations, coach: Coach, settings
         await removed(context)
 
     async def on_tokens_revoked(event: dict[str, Any], context: AsyncBoltContext) -> None:
-        tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
+        given = event.get("tokens")
+        tokens: dict[str, Any] = given if isinstance(given, dict) else {}
         if tokens.get("bot"):
             await removed(context)
         elif tokens.get("oauth"):

@@ -15,14 +15,9 @@ from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.teams.bot import (
-    ActivityShape,
-    CoachBot,
-    identity_from,
-    on_turn_error,
-    routable,
-)
+from bot.channels.teams.activities import ActivityShape, identity_from, routable
 from bot.channels.teams.connector import BotFrameworkEndpoints, create_adapter
+from bot.channels.teams.handler import CoachBot, on_turn_error
 from bot.channels.teams.notify import TeamsNotifier
 from bot.channels.teams.state import DatabaseStorage
 from bot.coach import Coach

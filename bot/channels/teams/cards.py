@@ -6,9 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot import commands
-from bot.coach import MAX_ANSWER
-from bot.messages import Button, Card, Form
+from bot.messages import MAX_ANSWER, MAX_NOTE, Button, Card, Form, asks_for_note
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -123,17 +121,12 @@ def checklist_card(form: Form, labels: Labels, notice: str | None = None) -> dic
     return _card(body, [submit, in_chat])
 
 
-def _needs_note(command: str) -> bool:
-    parsed = commands.parse(command)
-    return isinstance(parsed, commands.Log) and parsed.outcome == "skipped" and not parsed.note
-
-
 def _action(button: Button, labels: Labels, extra: dict[str, Any]) -> dict[str, Any]:
     data = {"command": button.command, **extra}
-    if _needs_note(button.command):
+    if asks_for_note(button.command):
         # Skipping needs a reason: ask for it in the card rather than bounce an error back.
-        note = {"type": "Input.Text", "id": NOTE_INPUT, "label": labels.skip_reason}
-        note["maxLength"] = commands.MAX_NOTE
+        note: dict[str, Any] = {"type": "Input.Text", "id": NOTE_INPUT, "label": labels.skip_reason}
+        note["maxLength"] = MAX_NOTE
         submit = {
             "type": "Action.Submit",
             "title": labels.skip_submit,
@@ -200,31 +193,3 @@ def script_card(
 def notice_card(text: str) -> dict[str, Any]:
     """What a finished checklist card turns into."""
     return _card([_text(text, weight="Bolder")])
-
-
-def submitted_command(value: dict[str, Any]) -> str | None:
-    """The grammar words an Action.Submit stands for, with a typed note appended if any."""
-    command = value.get("command")
-    if not isinstance(command, str) or not command.strip():
-        return None
-    append = value.get("append")
-    if isinstance(append, str):
-        extra = value.get(append)
-        if isinstance(extra, str) and extra.strip():
-            command = f"{command.strip()} {' '.join(extra.split())}"
-    return command.strip()
-
-
-def submitted_strongest(value: dict[str, Any]) -> bool | None:
-    """The "among the strongest" toggle of a checklist submit; None when the card had none."""
-    toggle = value.get(STRONGEST_INPUT)
-    return toggle == "true" if toggle in ("true", "false") else None
-
-
-def submitted_answers(value: dict[str, Any], step_keys: list[str] | None = None) -> dict[str, str]:
-    """Checklist inputs from a submit: every string field except the card's own data."""
-    own = ("action", "candidate", "command", "card", STRONGEST_INPUT)
-    answers = {key: text for key, text in value.items() if isinstance(text, str) and key not in own}
-    if step_keys is not None:
-        answers = {key: text for key, text in answers.items() if key in step_keys}
-    return answers

@@ -9,7 +9,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference
 from msrest.exceptions import DeserializationError
 
-from bot.channels.teams.bot import labels_for, reply_activity
+from bot.channels.teams.activities import reply_activity
 from bot.channels.teams.connector import (
     BotFrameworkEndpoints,
     ConnectorFailure,
@@ -17,6 +17,7 @@ from bot.channels.teams.connector import (
     deliver,
     tune_connector,
 )
+from bot.channels.teams.handler import labels_for
 from bot.coach import Coach
 from bot.messages import Identity, Reply
 from bot.notify import DeliveryError, Recipient

@@ -261,3 +261,21 @@ async def test_app_home_shows_the_last_note_and_one_row_per_candidate(bot: Bot) 
     assert shown.count("Bjørn Ås") == 1 and f"({candidate})" not in shown
     rows = [b for b in view["blocks"] if b["type"] == "actions" and b["block_id"] != "home_add"]
     assert len(rows) == 1 and len(rows[0]["elements"]) == 2
+
+
+async def test_a_form_value_the_grammar_refuses_is_a_polite_error_in_their_language(
+    bot: Bot,
+) -> None:
+    """The add modal hands the engine a typed command: a name longer than the grammar takes
+    is an inline error in the recruiter's language, and nothing is stored."""
+    bot.fake.user(USER, locale="nb-NO")
+    await bot.say("hjelp")  # their profile (Norwegian) is stored
+    modal = {"type": "modal", "callback_id": "add_candidate"}
+    values = inputs({"name": "Kari " * 60, "position": "Sykepleier"})
+    status, body = await bot.slack.interact(bot.slack.view_submission(modal, values))
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    assert answer["errors"]["name"].startswith("Det ble for langt for meg.")
+    async with bot.sessions() as session:
+        assert await session.scalar(select(Candidate)) is None

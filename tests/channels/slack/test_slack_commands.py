@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.channels.slack.listeners import language_from_locale
+from bot.messages import language_from_locale
 from storage.tables import Candidate, ProcessedEvent, Recruiter
 from tests.channels.slack.conftest import TEAM, USER, Bot, settle
 from tests.conftest import Clock

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from bot.channels.slack import oauth
-from bot.channels.slack.listeners import COMMAND
+from bot.channels.slack.commands import COMMAND
 
 MANIFEST = Path(__file__).resolve().parents[3] / "bot" / "channels" / "slack" / "manifest.yaml"
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import commands
 from bot.channels.teams import cards
+from bot.channels.teams.activities import submitted_answers, submitted_request
 from bot.messages import Button, Card, Form, FormField
 
 LABELS = cards.Labels(
@@ -122,14 +124,20 @@ def test_script_card_buttons_carry_grammar_commands_and_skip_asks_for_a_reason()
     assert done["body"][-1]["text"] == "Result: Logged: called"
 
 
-def test_submitted_command_appends_the_typed_reason() -> None:
+def test_a_submit_hands_the_typed_request_with_the_typed_reason() -> None:
     value = {"command": "log k7f3qa skipped", "append": "note", "note": "  met  in person "}
-    assert cards.submitted_command(value) == "log k7f3qa skipped met in person"
-    assert cards.submitted_command({"command": "list"}) == "list"
-    assert cards.submitted_command({"command": 5}) is None
-    assert cards.submitted_command({}) is None
+    words, command = submitted_request(value) or ("", None)
+    assert words == "log k7f3qa skipped"
+    assert command == commands.Log(candidate="k7f3qa", outcome="skipped", note="met in person")
+    assert submitted_request({"command": "list"}) == ("list", commands.ListCandidates())
+    assert submitted_request({"command": 5}) is None
+    assert submitted_request({}) is None
+    # A reason longer than a note may be is a polite "too long", not an exception.
+    too_long = {**value, "note": "x" * (commands.MAX_NOTE + 1)}
+    _, refused = submitted_request(too_long) or ("", None)
+    assert refused == commands.ParseError(problem="too_long", usage="usage_log")
 
 
 def test_submitted_answers_are_the_inputs_only() -> None:
     value = {"action": "checklist", "candidate": "k7f3qa", "competence": "x", "gaps": "y", "n": 1}
-    assert cards.submitted_answers(value) == {"competence": "x", "gaps": "y"}
+    assert submitted_answers(value) == {"competence": "x", "gaps": "y"}

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.teams.bot import INLINE_EXPORT_LIMIT
+from bot.channels.teams.activities import INLINE_EXPORT_LIMIT
 from storage.tables import AuditEvent
 from tests.channels.slack.hostile import Victim
 

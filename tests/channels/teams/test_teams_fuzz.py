@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.teams.bot import MAX_RAW_ID
+from bot.channels.teams.activities import MAX_RAW_ID
 from bot.messages import Identity, is_platform_id
 from bot.server import MAX_BODY
 from storage.tables import Base

@@ -19,7 +19,7 @@ from botbuilder.schema import Activity
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.teams.bot import text_without_mention
+from bot.channels.teams.activities import text_without_mention
 from bot.coach import Coach
 from bot.server import build_app
 from bot.settings import Settings

@@ -1,24 +1,18 @@
-"""The Teams bot: activities in, engine calls, Adaptive Cards and text out."""
+"""The Teams ActivityHandler: activities in, engine calls, activities out (see activities.py
+for reading and building them, cards.py for the Adaptive Cards)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
-import json
+import functools
 import logging
-import math
-import re
 from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import (
     ActivityHandler,
     BotAdapter,
-    CardFactory,
     ConversationState,
     InvokeResponse,
-    MessageFactory,
     Storage,
     TurnContext,
 )
@@ -30,200 +24,38 @@ from botbuilder.schema import (
     ConversationParameters,
     ConversationReference,
     ResourceResponse,
-    TextFormatTypes,
 )
-from botbuilder.schema import Attachment as FileAttachment
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from bot import commands
 from bot.channels.teams import cards, practice_cards
+from bot.channels.teams.activities import (
+    card_message,
+    delivery_key,
+    export_activity,
+    identity_from,
+    is_personal,
+    plain_text,
+    reply_activity,
+    submitted_answers,
+    submitted_request,
+    submitted_strongest,
+    tenant_of,
+    text_without_mention,
+)
 from bot.channels.teams.connector import ConnectorFailure, deliver, tune_connector
 from bot.checklist_chat import ChatChecklist, Turn, Walk
 from bot.coach import Coach
-from bot.messages import Card, Identity, Inbound, Reply, Status, is_platform_id
+from bot.messages import (
+    Identity,
+    Inbound,
+    Reply,
+    Status,
+)
 
 log = logging.getLogger(__name__)
 
-NORWEGIAN = ("nb", "no", "nn")
 # Card activity ids kept per conversation, so a card can be updated after a restart.
 MAX_REMEMBERED_CARDS = 50
-# The largest export sent inline in a chat (bytes before base64; see export_activity).
-INLINE_EXPORT_LIMIT = 18 * 1024
-
-
-# -- reading an activity ------------------------------------------------------------------------
-
-
-def language_from(locale: str | None) -> str | None:
-    if not locale:
-        return None
-    return "nb" if locale.replace("_", "-").split("-")[0].lower() in NORWEGIAN else "en"
-
-
-def timezone_from(activity: Activity) -> str | None:
-    for entity in activity.entities or []:
-        if getattr(entity, "type", None) == "clientInfo":
-            zone = (entity.additional_properties or {}).get("timezone")
-            if isinstance(zone, str) and zone:
-                return zone
-    return activity.local_timezone or None
-
-
-def tenant_of(activity: Activity) -> str | None:
-    """The tenant the activity names ("" for one that is there but not a string); None if none."""
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant")
-    if isinstance(tenant, dict) and tenant.get("id") is not None:
-        return tenant["id"] if isinstance(tenant["id"], str) else ""
-    if activity.conversation is not None and activity.conversation.tenant_id is not None:
-        return activity.conversation.tenant_id
-    return None
-
-
-# Longer ids than Teams uses are hashed to fit the store; longer than this is not an id at all.
-MAX_RAW_ID = 1024
-
-
-def _usable(value: object) -> str | None:
-    """A platform id checked before it reaches the engine (a NUL would reach the database)."""
-    if not is_platform_id(value, MAX_RAW_ID):
-        return None
-    assert isinstance(value, str)
-    # Identity fields hold at most 128 characters; Teams ids are far shorter, others may not be.
-    return value if len(value) <= 128 else hashlib.sha256(value.encode()).hexdigest()
-
-
-def identity_from(activity: Activity) -> Identity | None:
-    """Tenant = workspace, AAD object id = user; language and time zone from the client.
-
-    None when the activity names no sender, or a tenant or user id no platform would send.
-    """
-    sender: ChannelAccount | None = activity.from_property
-    if sender is None or not isinstance(sender, ChannelAccount):
-        return None
-    tenant = tenant_of(activity)
-    if tenant is None:
-        # Teams always names the tenant; without one, every such user would share a workspace.
-        # Only channels that have no tenants (the Emulator, Web Chat) fall back to the channel.
-        if activity.channel_id == "msteams":
-            return None
-        tenant = activity.channel_id or "teams"
-    workspace = _usable(tenant)
-    user = _usable(sender.aad_object_id or sender.id)
-    if workspace is None or user is None:
-        return None
-    zone = timezone_from(activity)
-    return Identity(
-        platform="teams",
-        workspace=workspace,
-        user=user,
-        language=language_from(activity.locale),  # type: ignore[arg-type]
-        timezone=zone if isinstance(zone, str) else None,
-        # The display name Teams sends with every activity: how the script introduces them.
-        name=sender.name if isinstance(sender.name, str) else None,
-    )
-
-
-class _Account(BaseModel):
-    # Field names are the Bot Framework's JSON names, so no aliases are needed.
-    model_config = ConfigDict(extra="allow")
-    id: StrictStr | None = None
-    aadObjectId: StrictStr | None = None
-
-
-class _Conversation(_Account):
-    tenantId: StrictStr | None = None
-    conversationType: StrictStr | None = None
-
-
-class ActivityShape(BaseModel):
-    """The fields of an activity that botbuilder and the coach read, with Teams' own types.
-
-    Checked on the raw JSON before botbuilder's deserializer, which turns an object where an
-    id belongs into text and carries on (then fails, deep in a reply, with the connector).
-    """
-
-    model_config = ConfigDict(extra="allow")
-    type: StrictStr
-    id: StrictStr | None = None
-    channelId: StrictStr | None = None
-    serviceUrl: StrictStr | None = None
-    replyToId: StrictStr | None = None
-    text: StrictStr | None = None
-    locale: StrictStr | None = None
-    from_: _Account | None = Field(default=None, alias="from")
-    recipient: _Account | None = None
-    conversation: _Conversation | None = None
-    channelData: dict[str, Any] | None = None
-    entities: list[dict[str, Any]] | None = None
-    membersAdded: list[_Account] | None = None
-
-
-def routable(activity: Activity) -> bool:
-    """The fields botbuilder needs to answer and to key its state; Teams always sends them."""
-    conversation = activity.conversation
-    return (
-        isinstance(activity.channel_id, str)
-        and bool(activity.channel_id)
-        and isinstance(activity.service_url, str)
-        and bool(activity.service_url)
-        and isinstance(conversation, ConversationAccount)
-        and isinstance(conversation.id, str)
-        and bool(conversation.id)
-    )
-
-
-# Teams marks every @mention in a message's text as <at>Name</at> (the bot's and anyone else's).
-MENTION = re.compile(r"<at(?:\s[^>]*)?>(.*?)</at>", re.IGNORECASE | re.DOTALL)
-LEADING_MENTIONS = re.compile(
-    r"^(?:\s|&nbsp;)*(?:" + MENTION.pattern + r"(?:\s|&nbsp;)*)+", re.IGNORECASE | re.DOTALL
-)
-
-
-def text_without_mention(activity: Activity) -> str:
-    """The message text without any mention markup (group chats and channels).
-
-    The bot's own mention goes wherever it is, and so do mentions in front of the command
-    ("@Coach @Ola list" is "list"); a mention inside the words keeps its plain name
-    ("log @Kari Nordmann called" is "log Kari Nordmann called").
-    """
-    text = activity.text or ""
-    bot_id = activity.recipient.id if activity.recipient else None
-    for entity in activity.entities or []:
-        if getattr(entity, "type", None) != "mention":
-            continue
-        properties = entity.additional_properties or {}
-        mentioned = properties.get("mentioned") or {}
-        if isinstance(mentioned, dict) and mentioned.get("id") == bot_id:
-            mention_text = properties.get("text")
-            if isinstance(mention_text, str) and mention_text:
-                text = text.replace(mention_text, " ")
-    text = LEADING_MENTIONS.sub(" ", text)
-    text = MENTION.sub(lambda match: html.unescape(match.group(1)), text)
-    return " ".join(text.replace("&nbsp;", " ").split())
-
-
-def delivery_key(activity: Activity) -> str | None:
-    """The same delivery, retried by the Bot Framework, carries the same activity id."""
-    if activity.id:
-        raw = f"{activity.conversation.id if activity.conversation else ''}|{activity.id}"
-    elif activity.value is not None:
-        # No id: a card submit is still the same click when its card and data are the same.
-        raw = f"{activity.reply_to_id}|{json.dumps(activity.value, sort_keys=True)}"
-    else:
-        return None
-    return "teams:" + hashlib.sha256(raw.encode()).hexdigest()
-
-
-def is_personal(activity: Activity) -> bool:
-    """A 1:1 chat with the bot; a "channel" or "groupChat" (or anything else) is shared."""
-    conversation = activity.conversation
-    if conversation is None:
-        return True
-    return conversation.conversation_type in (None, "personal") and not conversation.is_group
-
-
-# -- the bot -----------------------------------------------------------------------------------
 
 
 class CoachBot(ActivityHandler):
@@ -349,7 +181,8 @@ class CoachBot(ActivityHandler):
         self, turn_context: TurnContext, who: Identity, candidate: str
     ) -> None:
         language = await self.coach.language_for(who)
-        replies = await self.coach.handle(who, Inbound(text=f"start {candidate}"))
+        start = commands.from_form("start", candidate=candidate)
+        replies = await self.coach.handle(who, Inbound(text="start", command=start))
         form = next((reply.form for reply in replies if reply.form is not None), None)
         if form is None or not is_personal(turn_context.activity):
             await self._send_replies(turn_context, who, replies)
@@ -382,7 +215,7 @@ class CoachBot(ActivityHandler):
                 script.cards[0].buttons[0].command.split()[1] if script.cards[0].buttons else ""
             )
             card = cards.script_card(script.cards[0], candidate, self._labels(language))
-            sent = await self._send(turn_context, _card_message(card))
+            sent = await self._send(turn_context, card_message(card))
             await self._remember_card(turn_context, candidate, "script", sent)
         elif script is not None:
             await self._send(turn_context, plain_text(script.text))
@@ -402,19 +235,22 @@ class CoachBot(ActivityHandler):
         if value.get("action") == cards.CHAT_CHECKLIST_ACTION:
             await self._begin_chat_checklist(turn_context, who, str(value.get("candidate") or ""))
             return
-        command = cards.submitted_command(value)
-        if command is None:
+        request = submitted_request(value)
+        if request is None:
             await self._send(
                 turn_context, plain_text(self.coach.t(language, "teams_unknown_action"))
             )
             return
-        replies = await self.coach.handle(who, Inbound(text=command, idempotency_key=key))
+        words, command = request
+        replies = await self.coach.handle(
+            who, Inbound(text=words, command=command, idempotency_key=key)
+        )
         candidate = str(value.get("candidate") or "")
         if (
             is_personal(turn_context.activity)
             and value.get("card") == cards.SCRIPT_CARD
             and candidate
-            and isinstance(commands.parse(command), commands.Log)
+            and isinstance(command, commands.Log)
             and replies
             and replies[0].status is not Status.REPEAT
         ):
@@ -430,13 +266,13 @@ class CoachBot(ActivityHandler):
     ) -> None:
         language = await self.coach.language_for(who)
         candidate = str(value.get("candidate") or "")
-        answers = cards.submitted_answers(value)
+        answers = submitted_answers(value)
         reply = await self.coach.submit_checklist(
             who,
             candidate,
             answers,
             idempotency_key=key,
-            strongest=cards.submitted_strongest(value),
+            strongest=submitted_strongest(value),
         )
         if not is_personal(turn_context.activity):
             # A checklist card in a shared conversation (posted before cards were kept out of
@@ -449,7 +285,7 @@ class CoachBot(ActivityHandler):
         if reply.form is not None:
             card = cards.checklist_card(reply.form, self._labels(language), notice=reply.text)
             if not (card_id and await self._update(turn_context, card_id, card)):
-                sent = await self._send(turn_context, _card_message(card))
+                sent = await self._send(turn_context, card_message(card))
                 await self._remember_card(turn_context, candidate, "checklist", sent)
             return
         if reply.cards:
@@ -457,7 +293,7 @@ class CoachBot(ActivityHandler):
                 saved = self.coach.t(language, "teams_checklist_saved", id=candidate)
                 await self._update(turn_context, card_id, cards.notice_card(saved))
             card = cards.script_card(reply.cards[0], candidate, self._labels(language))
-            sent = await self._send(turn_context, _card_message(card))
+            sent = await self._send(turn_context, card_message(card))
             await self._remember_card(turn_context, candidate, "script", sent)
             return
         await self._send_replies(turn_context, who, [reply])
@@ -474,7 +310,7 @@ class CoachBot(ActivityHandler):
         card = practice_cards.practice_card(reply.practice)
         card_id = turn_context.activity.reply_to_id
         if not (card_id and await self._update(turn_context, card_id, card)):
-            await self._send(turn_context, _card_message(card))
+            await self._send(turn_context, card_message(card))
 
     async def _show_result(
         self,
@@ -536,9 +372,9 @@ class CoachBot(ActivityHandler):
 
     def _activity_for(self, reply: Reply, language: str) -> Activity:
         if reply.practice is not None:
-            return _card_message(practice_cards.practice_card(reply.practice))
+            return card_message(practice_cards.practice_card(reply.practice))
         if reply.form is not None:
-            return _card_message(
+            return card_message(
                 cards.checklist_card(reply.form, self._labels(language), notice=reply.text)
             )
         if reply.attachment is not None:
@@ -579,8 +415,8 @@ class CoachBot(ActivityHandler):
                 activity.channel_id = source.channel_id
                 activity.service_url = source.service_url
                 await deliver(
-                    lambda activity=activity: client.conversations.send_to_conversation(
-                        created.id, activity
+                    functools.partial(
+                        client.conversations.send_to_conversation, created.id, activity
                     )
                 )
         except ConnectorFailure as failure:
@@ -602,7 +438,7 @@ class CoachBot(ActivityHandler):
         return await deliver(lambda: turn_context.send_activity(activity))
 
     async def _update(self, turn_context: TurnContext, card_id: str, card: dict) -> bool:
-        activity = _card_message(card)
+        activity = card_message(card)
         activity.id = card_id
         try:
             await deliver(lambda: turn_context.update_activity(activity))
@@ -648,64 +484,6 @@ def labels_for(coach: Coach, language: str) -> cards.Labels:
         more=coach.t(language, "teams_more"),
         in_chat=coach.t(language, "teams_in_chat"),
     )
-
-
-def _card_message(card: dict) -> Activity:
-    return MessageFactory.attachment(CardFactory.adaptive_card(card))
-
-
-def plain_text(text: str) -> Activity:
-    # Plain, not markdown: names and notes are the recruiter's words, shown as typed.
-    activity = MessageFactory.text(text)
-    activity.text_format = TextFormatTypes.plain
-    return activity
-
-
-def reply_activity(reply: Reply, labels: cards.Labels) -> Activity:
-    """Text with the reply's cards under it (a list of candidates, or one). With a heading,
-    the cards carry the details and the heading replaces the text that would repeat them."""
-    activity = plain_text(reply.text if reply.heading is None else reply.heading)
-    shown = list(reply.cards)
-    if reply.confirm is not None:
-        # The question is the text; the card under it is only its yes-button.
-        shown.insert(0, Card(title="", buttons=[reply.confirm]))
-    if shown:
-        activity.attachments = [
-            CardFactory.adaptive_card(cards.buttons_card(card, labels)) for card in shown
-        ]
-        activity.attachment_layout = "list"
-    return activity
-
-
-def export_activity(coach: Coach, language: str, reply: Reply) -> Activity:
-    """An export as a file in the chat (inline, as a data: URL), never pasted as text.
-
-    Teams caps a bot message at about 28 KB, and base64 makes the file a third larger, so a
-    bigger export gets a message saying so instead of a message Teams would refuse.
-    """
-    attachment = reply.attachment
-    assert attachment is not None
-    data = attachment.content.encode("utf-8")
-    name = attachment.filename
-    if len(data) > INLINE_EXPORT_LIMIT:
-        text = coach.t(
-            language,
-            "teams_export_too_large",
-            filename=name,
-            size=math.ceil(len(data) / 1024),
-            limit=INLINE_EXPORT_LIMIT // 1024,
-        )
-        return plain_text(text)
-    activity = plain_text(coach.t(language, "teams_export_attached", filename=name))
-    encoded = base64.b64encode(data).decode("ascii")
-    activity.attachments = [
-        FileAttachment(
-            content_type=attachment.media_type,
-            content_url=f"data:{attachment.media_type};base64,{encoded}",
-            name=name,
-        )
-    ]
-    return activity
 
 
 async def on_turn_error(turn_context: TurnContext, error: Exception, coach: Coach) -> None:
