@@ -127,7 +127,12 @@ async def erase_now(
     once) and leave no readable trace in the SQLite file, without waiting for the daily run."""
     done = await erase_uninstalled(sessions, settings, now)
     if done:
-        await store.scrub(sessions.kw["bind"])
+        async with sessions() as session:
+            # Its caller (Slack's uninstall event) holds the coach's sessions, not the engine:
+            # the engine is the one the session is bound to (AsyncSession.bind, public API).
+            engine = session.bind
+        assert isinstance(engine, AsyncEngine)
+        await store.scrub(engine)
     return done
 
 
