@@ -15,17 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import ats, ats_admin, commands, confirmation, privacy, reminders, script
 from bot.concreteness import Assessment, assess
 from bot.inbox import Inbox
-from bot.messages import (
-    WEEKDAY_KEYS,
-    Button,
-    Card,
-    Form,
-    FormField,
-    Identity,
-    Inbound,
-    Reply,
-    Status,
-)
+from bot.messages import Button, Card, Form, FormField, Identity, Inbound, Reply, Status
 from bot.practice_commands import PracticeCommands
 from bot.settings import Settings
 from conversation_guides import GuideBook
@@ -40,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_ANSWER = 3000
 __all__ = ["DATABASE_ERRORS", "Coach"]
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Clock = Callable[[], datetime]
 
 

@@ -13,9 +13,6 @@ from bot.commands import Command
 
 Language = Literal["nb", "en"]
 
-# Each weekday's name in the catalogs is `day_<key>`, Monday first as date.weekday() counts.
-WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
 # What a Slack team/user id or a Teams tenant/AAD/account id looks like: channels check ids from
 # a payload against this before they reach the engine (a NUL would otherwise reach the store).
 PLATFORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]*")

@@ -177,7 +177,7 @@ class PracticeCommands:
             return self.coach._database_down(who, error)
 
     def _database_errors(self) -> tuple[type[BaseException], ...]:
-        from storage.errors import DATABASE_ERRORS
+        from bot.coach import DATABASE_ERRORS
 
         return DATABASE_ERRORS
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.background import repeat, while_serving
-from bot.messages import WEEKDAY_KEYS, Reply
+from bot.messages import Reply
 from bot.notify import DeliveryError, Notifier, Recipient
 from storage import reminders as store
 
@@ -49,6 +49,7 @@ OPEN, CLOSED = "open", "closed"
 # Workspaces served side by side in one run: enough to keep each one's pace, few enough to
 # keep connections and database sessions bounded with thousands of workspaces.
 WORKSPACES_AT_ONCE = 16
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 Sleep = Callable[[float], Awaitable[None]]
 
