@@ -46,8 +46,9 @@ def create_app(engine: AsyncEngine, texts: Texts) -> web.Application:
 async def run(app: web.Application, host: str, port: int) -> None:
     """Serve `app` until cancelled; its cleanup contexts start and stop with it."""
     runner = web.AppRunner(app)
-    await runner.setup()
     try:
+        # Inside the try: a start-up that fails half-way still stops what had started.
+        await runner.setup()
         site = web.TCPSite(runner, host=host, port=port)
         await site.start()
         log.info("listening on port %s", port)
