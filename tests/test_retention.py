@@ -12,18 +12,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.coach import Coach
 from bot.messages import Identity
-from bot.retention import purge, retention_loop
+from bot.retention import erase_now, purge, retention_loop
 from bot.settings import Settings
 from bot.wiring import build_web_app
 from conversation_guides import GuideBook
 from storage import privacy as store
 from storage.database import create_engine, make_sessionmaker, migrate
-from storage.tables import AuditEvent, CallLog, CallPreparation, Candidate, TalentPoolConsent
+from storage.tables import (
+    AuditEvent,
+    CallLog,
+    CallPreparation,
+    Candidate,
+    TalentPoolConsent,
+    Workspace,
+)
 from tests.conftest import Clock, engine_of
 from tests.test_coach import CONCRETE, add, say
 
@@ -172,6 +179,32 @@ async def test_purge_leaves_nothing_readable_in_the_sqlite_file(
         raw = path.read_bytes() + _wal(path)
         assert [s for s in secrets if s in raw] == []
         assert b"Nurse" in raw  # the file was readable; the anonymous remainder is there
+    finally:
+        await engine.dispose()
+
+
+async def test_erase_now_leaves_nothing_readable_in_the_sqlite_file(
+    tmp_path: Path, guides: GuideBook, person: Callable[..., Identity], clock: Clock
+) -> None:
+    """Slack's uninstall event with no grace erases at once, without the engine in hand."""
+    path = tmp_path / "uninstalled.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    engine = create_engine(url)
+    await migrate(engine)
+    sessions = make_sessionmaker(engine)
+    settings = Settings(DATABASE_URL=url, COACH_UNINSTALL_GRACE_DAYS="0")
+    coach = Coach(sessions, guides, settings, clock=clock)
+    try:
+        note = "mentioned-marimba-8812 in the interview"
+        ref = await full(coach, person(), "add Gunnhild Quarrington | Nurse", note)
+        secrets = [b"Gunnhild", note.encode()]
+        assert all(secret in path.read_bytes() + _wal(path) for secret in secrets)
+        async with sessions.begin() as session:
+            await session.execute(update(Workspace).values(uninstalled_at=clock()))
+        assert await erase_now(sessions, settings, clock()) == [ref]
+        raw = path.read_bytes() + _wal(path)
+        assert [s for s in secrets if s in raw] == []
+        assert b"Nurse" in raw
     finally:
         await engine.dispose()
 
