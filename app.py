@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot import wiring
 from bot.settings import Settings
 from conversation_guides import LANGUAGES, GuideError
 
@@ -61,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # aiosqlite's DEBUG lines quote SQL parameters, i.e. candidate names and notes.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # Imported after the arguments are read: --help and a mistyped command answer at once,
+    # without loading the engine first.
+    from bot import wiring
+
     try:
         guides = wiring.load_guides()
     except GuideError as error:
