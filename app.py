@@ -1,109 +1,18 @@
-"""Wiring only: settings, database, guides, channels; and the command line."""
+"""The command line: parses the arguments, then bot/wiring.py builds and runs the command."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import logging
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from pydantic import ValidationError
 
 from bot.settings import Settings
-from conversation_guides import GuideBook, GuideError
-
-log = logging.getLogger("feedback_coach")
-
-
-async def build_coach(settings: Settings):
-    from bot.coach import Coach
-    from storage.database import open_database
-
-    guides = GuideBook()
-    # The svada rules are coaching content too: a broken file must stop start-up, not a call.
-    from bot.concreteness import rules_for, warm_up
-
-    for language in guides.guides:
-        rules_for(language)
-    # Lemma dictionaries and CLDR names load once here, not on a recruiter's first answer.
-    warm_up()
-    engine, sessions = await open_database(settings.database_url)
-    return Coach(sessions, guides, settings), engine
-
-
-def build_slack_installations(settings: Settings, coach: Any) -> Any:
-    """OAuth mode: the app's Slack installations on our database, built once here and passed to
-    the Slack channel and the notifiers. None in single-workspace mode (SLACK_BOT_TOKEN)."""
-    if not settings.slack_oauth:
-        return None
-    from bot.channels.slack.installations import build
-    from bot.channels.slack.notify import web_client
-    from storage.encryption import Cipher
-
-    assert settings.coach_encryption_key and settings.slack_client_id  # checked by Settings
-    assert settings.slack_client_secret is not None
-    return build(
-        coach.sessions,
-        Cipher(settings.coach_encryption_key.get_secret_value()),
-        settings.slack_client_id,
-        settings.slack_client_secret.get_secret_value(),
-        web_client(None, settings.slack_api_url),
-        settings.slack_token_rotation_minutes,
-        coach.clock,
-    )
-
-
-async def run_reencrypt(settings: Settings) -> int:
-    """After a new key was put first in COACH_ENCRYPTION_KEY: every token under it, so the
-    old key can be removed."""
-    from storage.encryption import InvalidToken
-
-    coach, engine = await build_coach(settings)
-    try:
-        installations = build_slack_installations(settings, coach)
-        if installations is None:
-            print("Nothing to re-encrypt: Slack OAuth mode (SLACK_CLIENT_ID) is off.")
-            return 0
-        count = await installations.reencrypt()
-    except InvalidToken:
-        print(
-            "A stored token opens with none of the keys in COACH_ENCRYPTION_KEY: list the key"
-            " it was written with after the new one, run this again, then remove the old key.",
-            file=sys.stderr,
-        )
-        return 2
-    finally:
-        await engine.dispose()
-    print(f"Re-encrypted the tokens of {count} Slack installations under the first key.")
-    return 0
-
-
-async def run_console(settings: Settings, language: str | None, name: str | None = None) -> int:
-    from bot.channels.console import (
-        Console,
-        account_full_name,
-        language_from_environment,
-        local_zone,
-    )
-    from bot.messages import Identity
-
-    coach, engine = await build_coach(settings)
-    who = Identity(
-        platform="console",
-        workspace="local",
-        user=getpass.getuser() or "local",
-        language=language or language_from_environment(settings.coach_language),
-        name=name or account_full_name(),
-        timezone=local_zone(),
-    )
-    try:
-        await Console(coach, who, sys.stdin, sys.stdout).run()
-    finally:
-        await engine.dispose()
-    return 0
+from conversation_guides import LANGUAGES, GuideError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -151,44 +60,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # aiosqlite's DEBUG lines quote SQL parameters, i.e. candidate names and notes.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # Imported after the arguments are read: --help and a mistyped command answer at once,
+    # without loading the engine first.
+    from bot import wiring
+
+    try:
+        guides = wiring.load_guides()
+    except GuideError as error:
+        return _guides_failed(error)
     try:
         settings = Settings()
         if command == "console":
             return asyncio.run(
-                run_console(settings, getattr(args, "lang", None), getattr(args, "name", None))
+                wiring.console(
+                    settings, guides, getattr(args, "lang", None), getattr(args, "name", None)
+                )
             )
         if command == "serve":
-            from bot.server import serve
-
-            return asyncio.run(serve(settings, port=args.port, host=args.host))
+            return asyncio.run(wiring.serve(settings, guides, port=args.port, host=args.host))
         if command == "remind":
-            from bot.reminders import run_once
-
-            return asyncio.run(run_once(settings, everyone=args.now))
+            return asyncio.run(wiring.remind(settings, guides, everyone=args.now))
         if command == "purge":
-            from bot.retention import purge_command
-
-            return asyncio.run(purge_command(settings))
+            return asyncio.run(wiring.purge(settings, guides))
         if command == "import":
-            from bot.intake.csv_import import import_command
-
-            return asyncio.run(import_command(settings, args.file, args.workspace, args.dry_run))
+            return asyncio.run(
+                wiring.import_csv(settings, guides, args.file, args.workspace, args.dry_run)
+            )
         if command == "reencrypt":
-            return asyncio.run(run_reencrypt(settings))
+            return asyncio.run(wiring.reencrypt(settings, guides))
     except ValidationError as error:
         # A check across fields has no location; only the message then (never the input).
         problems = "; ".join(
             ": ".join(filter(None, (".".join(str(part) for part in e["loc"]), e["msg"])))
             for e in error.errors()
         )
-        print(f"The configuration is not valid: {problems}", file=sys.stderr)
+        text = guides.text(_operator_language(), "cli_configuration_invalid", problems=problems)
+        print(text, file=sys.stderr)
         return 2
     except GuideError as error:
-        print(f"The coaching guides could not be loaded: {error}", file=sys.stderr)
-        return 2
+        return _guides_failed(error)
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _guides_failed(error: GuideError) -> int:
+    # The one message that cannot come from the catalogs: they are what failed to load.
+    print(f"The coaching guides could not be loaded: {error}", file=sys.stderr)
+    return 2
+
+
+def _operator_language() -> str:
+    """COACH_LANGUAGE when it names a language we have, else the default: the settings could
+    not be read, and COACH_LANGUAGE may be the one that is wrong."""
+    chosen = os.environ.get("COACH_LANGUAGE", "")
+    default = Settings.model_fields["coach_language"].default
+    return chosen if chosen in LANGUAGES else default
 
 
 if __name__ == "__main__":

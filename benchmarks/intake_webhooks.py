@@ -30,8 +30,8 @@ from aiohttp.test_utils import TestServer  # noqa: E402
 
 from bot.coach import Coach  # noqa: E402
 from bot.messages import Identity, Inbound  # noqa: E402
-from bot.server import build_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.wiring import build_web_app  # noqa: E402
 from conversation_guides import GuideBook  # noqa: E402
 from storage.database import open_database  # noqa: E402
 
@@ -52,7 +52,7 @@ async def main(deliveries: int, concurrency: int) -> None:
     for n, email in enumerate(EMAILS):
         await coach.intake.remember_email(admin.model_copy(update={"user": f"U{n}"}), email)
     template = json.loads(SAMPLE.read_text("utf-8"))
-    server = TestServer(build_app(settings, coach), host="127.0.0.1")
+    server = TestServer(build_web_app(settings, coach, engine), host="127.0.0.1")
     await server.start_server()
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()

@@ -8,7 +8,6 @@ is claimed in the store before the send, so several servers never both send it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -16,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.ats import VENDOR_NAMES
+from bot.background import repeat, while_serving
 from bot.messages import Button, Card, Reply
 from bot.notify import DeliveryError, Notifier, Recipient
 from storage import intake as store
@@ -128,30 +128,16 @@ async def notice_loop(
     coach: Coach, notifiers: Mapping[str, Notifier], interval: float = 30.0
 ) -> None:
     """For `serve`: send what is ready every `interval` seconds until cancelled."""
-    while True:
-        try:
-            await send_notices(coach, notifiers)
-        except Exception as error:
-            # Type only: a database error's text can quote candidate data.
-            log.error("intake notices: run failed: %s", type(error).__name__)
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            # Cancelled during a database call that did not pass it on: stop all the same.
-            raise asyncio.CancelledError
-        await asyncio.sleep(interval)
+
+    async def run() -> None:
+        await send_notices(coach, notifiers)
+
+    await repeat(run, lambda: interval, failed="intake notices: run failed", logger=log)
 
 
-def background(coach: Coach, slack_tokens: Any = None) -> Callable[[object], AsyncIterator[None]]:
-    """An aiohttp cleanup context running `notice_loop` while the server is up."""
-    from bot.reminders import build_notifiers, close_notifiers
-
-    async def context(app: object) -> AsyncIterator[None]:
-        notifiers = build_notifiers(coach, slack_tokens)
-        task = asyncio.create_task(notice_loop(coach, notifiers))
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await close_notifiers(notifiers)
-
-    return context
+def background(
+    coach: Coach, notifiers: Mapping[str, Notifier]
+) -> Callable[[Any], AsyncIterator[None]]:
+    """An aiohttp cleanup context running `notice_loop` while the server is up. The notifiers
+    belong to the caller (bot/wiring.py), which closes them."""
+    return while_serving(lambda: notice_loop(coach, notifiers))

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def body_depth(body: bytes, content_type: str) -> int:
 
 def limit_bodies(
     texts: Texts, *, max_size: int = MAX_BODY, max_depth: int = MAX_DEPTH
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+) -> Middleware:
     """An aiohttp middleware for every route: 413 past `max_size`, 400 past `max_depth`."""
 
     @web.middleware

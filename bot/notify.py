@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -62,3 +64,14 @@ class Notifier(Protocol):
     platform: str
 
     async def send(self, recipient: Recipient, reply: Reply) -> None: ...
+
+
+async def close_notifiers(notifiers: Mapping[str, Notifier]) -> None:
+    """Close what the notifiers hold open (HTTP sessions), whatever each calls it."""
+    for notifier in notifiers.values():
+        close: Any = getattr(notifier, "aclose", None) or getattr(notifier, "close", None)
+        if close is None:
+            continue
+        result = close()
+        if inspect.isawaitable(result):
+            await result

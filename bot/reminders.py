@@ -9,8 +9,6 @@ is taken over after a lease.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import inspect
 import logging
 import os
 import socket
@@ -24,6 +22,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.background import repeat, while_serving
 from bot.engine.context import Runtime, zone
 from bot.messages import Reply
 from bot.notify import DeliveryError, Notifier, Recipient
@@ -31,7 +30,6 @@ from storage import reminders as store
 
 if TYPE_CHECKING:
     from bot.coach import Coach
-    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -453,72 +451,6 @@ async def _send(
 # -- running ---------------------------------------------------------------------------------
 
 
-def build_notifiers(coach: Coach, slack_tokens: Any = None) -> dict[str, Notifier]:
-    """A notifier for each configured platform, imported lazily: a channel not built is no error.
-
-    `slack_tokens`: where each workspace's token comes from when the app is installed in many
-    (OAuth mode, built by app.py); without it the one SLACK_BOT_TOKEN serves.
-    """
-    settings = coach.settings
-    notifiers: dict[str, Notifier] = {}
-    if settings.slack_bot_token or slack_tokens is not None:
-        try:
-            from bot.channels.slack.notify import SlackNotifier
-        except ImportError:
-            log.warning("reminders: Slack is configured but has no notifier in this build")
-        else:
-            notifiers["slack"] = SlackNotifier.from_settings(settings, coach.guides, slack_tokens)
-    try:
-        from bot.channels.teams.notify import TeamsNotifier  # type: ignore[import-not-found]
-    except ImportError:
-        log.debug("reminders: no Teams notifier in this build")
-    else:
-        notifiers["teams"] = TeamsNotifier(settings, coach)
-    return notifiers
-
-
-async def close_notifiers(notifiers: Mapping[str, Notifier]) -> None:
-    """Close what the notifiers hold open (HTTP sessions), whatever each calls it."""
-    for notifier in notifiers.values():
-        close: Any = getattr(notifier, "aclose", None) or getattr(notifier, "close", None)
-        if close is None:
-            continue
-        result = close()
-        if inspect.isawaitable(result):
-            await result
-
-
-async def run_once(
-    settings: Settings,
-    everyone: bool = False,
-    notifiers: Mapping[str, Notifier] | None = None,
-) -> int:
-    """`python app.py remind [--now]`: send what is due, then exit (0, or 1: database down)."""
-    from app import build_coach, build_slack_installations
-    from storage.errors import DATABASE_ERRORS, describe
-
-    engine = None
-    active: Mapping[str, Notifier] = {}
-    try:
-        coach, engine = await build_coach(settings)
-        if notifiers is None:
-            installations = build_slack_installations(settings, coach)
-            tokens = installations.bot_token if installations is not None else None
-            active = build_notifiers(coach, tokens)
-        else:
-            active = notifiers
-        await run_batch(coach, active, everyone=everyone)
-    except DATABASE_ERRORS as error:
-        log.error("reminders: database unavailable: %s", describe(error).code)
-        return 1
-    finally:
-        if notifiers is None:
-            await close_notifiers(active)
-        if engine is not None:
-            await engine.dispose()
-    return 0
-
-
 async def reminder_loop(
     coach: Coach,
     notifiers: Mapping[str, Notifier],
@@ -527,29 +459,22 @@ async def reminder_loop(
     sleep: Sleep = asyncio.sleep,
 ) -> None:
     """For `serve`: a run at the start of every minute until cancelled."""
-    while True:
-        try:
-            await run_batch(coach, notifiers, sleep=sleep)
-        except Exception as error:
-            # Type only: a database error's text can quote candidate data.
-            log.error("reminders: run failed: %s", type(error).__name__)
-        await sleep(interval - walltime.time() % interval)
+
+    async def run() -> None:
+        await run_batch(coach, notifiers, sleep=sleep)
+
+    await repeat(
+        run,
+        lambda: interval - walltime.time() % interval,
+        failed="reminders: run failed",
+        logger=log,
+        sleep=sleep,
+    )
 
 
 def background(
-    coach: Coach, notifiers: Mapping[str, Notifier] | None = None, slack_tokens: Any = None
+    coach: Coach, notifiers: Mapping[str, Notifier]
 ) -> Callable[[Any], AsyncIterator[None]]:
-    """An aiohttp cleanup context running `reminder_loop` while the server is up."""
-
-    async def context(app: Any) -> AsyncIterator[None]:
-        owned = notifiers is None
-        active = build_notifiers(coach, slack_tokens) if notifiers is None else notifiers
-        task = asyncio.create_task(reminder_loop(coach, active))
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        if owned:
-            await close_notifiers(active)
-
-    return context
+    """An aiohttp cleanup context running `reminder_loop` while the server is up. The
+    notifiers belong to the caller (bot/wiring.py), which closes them."""
+    return while_serving(lambda: reminder_loop(coach, notifiers))

@@ -7,21 +7,19 @@ the consent expires or is withdrawn). `python app.py purge` runs it once; `serve
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.background import repeat, while_serving
 from bot.settings import Settings
 from storage import inbox as inbox_store
 from storage import intake as intake_store
 from storage import privacy as store
-from storage.errors import DATABASE_ERRORS, describe
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +44,14 @@ class PurgeResult:
 
 
 async def purge(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    now: datetime,
 ) -> PurgeResult:
-    """Anonymise every candidate past retention without an active consent; audit each one."""
+    """Anonymise every candidate past retention without an active consent; audit each one.
+
+    `sessions` are on `engine`; the engine itself is needed to compact a SQLite file."""
     rejected_before = now - timedelta(days=settings.coach_retention_days)
     done: list[str] = []
     expired, first = 0, True
@@ -75,8 +78,8 @@ async def purge(
         log.warning("retention: deleted %d inbox rows nobody finished", dropped)
     scrubbed = False
     if done or expired or dropped:
-        await store.scrub(sessions.kw["bind"])
-        scrubbed = sessions.kw["bind"].dialect.name == "sqlite"
+        await store.scrub(engine)
+        scrubbed = engine.dialect.name == "sqlite"
     log.info("retention: anonymised %d candidates", len(done))
     return PurgeResult(len(done), tuple(done), scrubbed)
 
@@ -124,55 +127,36 @@ async def erase_now(
     once) and leave no readable trace in the SQLite file, without waiting for the daily run."""
     done = await erase_uninstalled(sessions, settings, now)
     if done:
-        await store.scrub(sessions.kw["bind"])
+        async with sessions() as session:
+            # Its caller (Slack's uninstall event) holds the coach's sessions, not the engine:
+            # the engine is the one the session is bound to (AsyncSession.bind, public API).
+            engine = session.bind
+        assert isinstance(engine, AsyncEngine)
+        await store.scrub(engine)
     return done
 
 
-async def purge_command(settings: Settings) -> int:
-    """`python app.py purge`: apply the policy once, say how many, and exit."""
-    from storage.database import open_database
-
-    engine, sessions = await open_database(settings.database_url)
-    try:
-        result = await purge(sessions, settings, datetime.now(UTC))
-    except DATABASE_ERRORS as error:
-        log.error("retention: database unavailable: %s", describe(error).code)
-        return 1
-    finally:
-        await engine.dispose()
-    print(f"Purged the personal data of {result.anonymized} candidates.")
-    return 0
-
-
 async def retention_loop(
+    engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     clock: Clock,
     interval: float = DAY,
 ) -> None:
     """Purge now and then once per interval, until cancelled. Failures wait for the next round."""
-    while True:
-        try:
-            await purge(sessions, settings, clock())
-        except Exception as error:
-            # Only the type: the message of a database error can quote candidate data.
-            log.error("retention: purge failed: %s", type(error).__name__)
-        await asyncio.sleep(interval)
+
+    async def run() -> None:
+        await purge(engine, sessions, settings, clock())
+
+    await repeat(run, lambda: interval, failed="retention: purge failed", logger=log)
 
 
 def background(
+    engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     clock: Clock,
     interval: float = DAY,
-) -> Callable[[web.Application], AsyncIterator[None]]:
+) -> Callable[[Any], AsyncIterator[None]]:
     """An aiohttp cleanup context running the daily purge for as long as the server runs."""
-
-    async def run(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(retention_loop(sessions, settings, clock, interval))
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return run
+    return while_serving(lambda: retention_loop(engine, sessions, settings, clock, interval))

@@ -29,8 +29,12 @@ log = logging.getLogger(__name__)
 Kind = Literal["unavailable", "busy", "read_only", "full"]
 
 # SQLite result codes (sqlite3's sqlite_errorname) and PostgreSQL SQLSTATEs by kind.
-_SQLITE = {"SQLITE_READONLY": "read_only", "SQLITE_FULL": "full", "SQLITE_BUSY": "busy"}
-_POSTGRES = {
+_SQLITE: dict[str, Kind] = {
+    "SQLITE_READONLY": "read_only",
+    "SQLITE_FULL": "full",
+    "SQLITE_BUSY": "busy",
+}
+_POSTGRES: dict[str, Kind] = {
     "25006": "read_only",  # read_only_sql_transaction (a standby, or default_transaction_read_only)
     "53100": "full",  # disk_full
     "53300": "busy",  # too_many_connections
@@ -69,10 +73,10 @@ def _describe_one(error: BaseException) -> Problem:
     name = getattr(orig, "sqlite_errorname", None)
     if isinstance(name, str):
         base = next((kind for prefix, kind in _SQLITE.items() if name.startswith(prefix)), None)
-        return Problem(base or "unavailable", name)  # type: ignore[arg-type]
+        return Problem(base or "unavailable", name)
     state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if isinstance(state, str):
-        return Problem(_POSTGRES.get(state, "unavailable"), state)  # type: ignore[arg-type]
+        return Problem(_POSTGRES.get(state, "unavailable"), state)
     return Problem("unavailable", type(orig).__name__)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.coach import Coach
 from bot.messages import Identity
@@ -83,11 +83,24 @@ async def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The migrated database's engine; `sessions` and the web app's /healthz use it."""
     engine = create_async_engine_for(database_url)
     await migrate(engine)
-    yield make_sessionmaker(engine)
+    yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+def engine_of(coach: Coach) -> AsyncEngine:
+    """The engine under a coach a test built from a sessionmaker alone (AsyncSession.bind)."""
+    bind = coach.sessions().bind
+    assert isinstance(bind, AsyncEngine)
+    return bind
 
 
 # -- the engine -------------------------------------------------------------------------------

@@ -64,10 +64,11 @@ def test_app_refuses_to_start_with_a_broken_guide(
     guide_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import app
+    from bot import wiring
 
     path = guide_copy / "en" / "guide.yaml"
     path.write_text("language: en\nversion: 0\n")
-    monkeypatch.setattr(app, "GuideBook", lambda: GuideBook(guide_copy))
+    monkeypatch.setattr(wiring, "GuideBook", lambda: GuideBook(guide_copy))
     assert app.main(["console"]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and "version" in err

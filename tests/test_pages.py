@@ -19,9 +19,10 @@ from cryptography.fernet import Fernet
 
 from bot import pages
 from bot.coach import Coach
-from bot.server import build_app
 from bot.settings import Settings
+from bot.wiring import build_web_app
 from tests.channels.slack.conftest import serving
+from tests.conftest import engine_of
 
 BROWSER_FLAGS = (
     "--headless",
@@ -113,7 +114,7 @@ async def site(coach: Coach, database_url: str) -> AsyncIterator[tuple[str, Sett
         COACH_UNINSTALL_GRACE_DAYS="11",
     )
     coach.settings = settings
-    async with serving(build_app(settings, coach)) as base:
+    async with serving(build_web_app(settings, coach, engine_of(coach))) as base:
         yield base, settings
 
 
@@ -160,7 +161,10 @@ def test_the_browser_language_picks_nb_or_en_by_preference() -> None:
 async def test_without_oauth_the_landing_page_offers_no_install_link(
     coach: Coach, settings: Settings
 ) -> None:
-    async with serving(build_app(settings, coach)) as base, aiohttp.ClientSession() as http:
+    async with (
+        serving(build_web_app(settings, coach, engine_of(coach))) as base,
+        aiohttp.ClientSession() as http,
+    ):
         async with http.get(f"{base}/", headers={"Accept-Language": "nb"}) as response:
             assert response.status == 200
             body = await response.text()

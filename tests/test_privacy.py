@@ -28,7 +28,7 @@ from storage.tables import (
     PreparationAnswer,
     TalentPoolConsent,
 )
-from tests.conftest import Clock
+from tests.conftest import Clock, engine_of
 from tests.snapshots import snapshot
 from tests.test_coach import CONCRETE, add, say
 
@@ -322,7 +322,7 @@ async def test_audit_log_records_who_and_when_but_no_personal_data(
     await say(coach, admin, f"erase {ref}")
     old = await add(coach, person("u1"), "add Ola Nordmann | Driver")
     clock.advance(days=settings.coach_retention_days + 1)
-    await purge(coach.sessions, settings, clock())
+    await purge(engine_of(coach), coach.sessions, settings, clock())
     async with sessions() as session:
         events = (await session.scalars(select(AuditEvent).order_by(AuditEvent.id))).all()
         workspace_ids = {c.workspace_id for c in (await session.scalars(select(Candidate))).all()}
@@ -360,7 +360,7 @@ async def test_application_logs_never_hold_names_or_notes(
     await say(coach, admin, f"erase {ref}")
     await add(coach, me, "add Ola Nordmann | Driver")
     clock.advance(days=settings.coach_retention_days + 1)
-    await purge(coach.sessions, settings, clock())
+    await purge(engine_of(coach), coach.sessions, settings, clock())
     logged = caplog.text
     assert f"export of candidate {ref}" in logged and "export refused" in logged  # logs do exist
     for secret in ("Kari", "Nordmann", "Ola", "voicemail", "salary", CONCRETE["gaps"][:30]):

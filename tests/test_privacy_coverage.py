@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 from sqlalchemy import Table, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.coach import Coach
 from bot.messages import Identity
@@ -120,6 +120,7 @@ def _assert_gone(policy: Covered, rows: list[dict[str, object]]) -> None:
 
 async def test_export_erase_and_purge_cover_every_listed_column(
     coach: Coach,
+    engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     person: Callable[..., Identity],
@@ -149,7 +150,7 @@ async def test_export_erase_and_purge_cover_every_listed_column(
         _assert_gone(policy, after_erase[policy.table])
 
     clock.advance(days=settings.coach_retention_days + 1)
-    assert (await purge(sessions, settings, clock())).public_ids == (purged,)
+    assert (await purge(engine, sessions, settings, clock())).public_ids == (purged,)
     after_purge = await _rows(sessions, purged)
     for policy in CANDIDATE_DATA:
         _assert_gone(policy, after_purge[policy.table])

@@ -12,19 +12,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.coach import Coach
 from bot.messages import Identity
-from bot.retention import purge, retention_loop
-from bot.server import build_app
+from bot.retention import erase_now, purge, retention_loop
 from bot.settings import Settings
+from bot.wiring import build_web_app
 from conversation_guides import GuideBook
 from storage import privacy as store
 from storage.database import create_engine, make_sessionmaker, migrate
-from storage.tables import AuditEvent, CallLog, CallPreparation, Candidate, TalentPoolConsent
-from tests.conftest import Clock
+from storage.tables import (
+    AuditEvent,
+    CallLog,
+    CallPreparation,
+    Candidate,
+    TalentPoolConsent,
+    Workspace,
+)
+from tests.conftest import Clock, engine_of
 from tests.test_coach import CONCRETE, add, say
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +54,7 @@ async def names(sessions: async_sessionmaker[AsyncSession]) -> dict[str, str | N
 
 async def test_purge_deletes_exactly_the_right_rows_and_reports_stay(
     coach: Coach,
+    engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     person: Callable[..., Identity],
@@ -78,7 +86,7 @@ async def test_purge_deletes_exactly_the_right_rows_and_reports_stay(
     clock.now = borderline_day + timedelta(days=days)
 
     reports_before = [(await say(coach, who, "report")).text for who in (me, colleague, admin)]
-    result = await purge(sessions, settings, clock())
+    result = await purge(engine, sessions, settings, clock())
 
     gone = {plain, withdrawn, expiring}
     assert set(result.public_ids) == gone and result.anonymized == 3
@@ -124,11 +132,12 @@ async def test_purge_deletes_exactly_the_right_rows_and_reports_stay(
         (store.RETENTION_ACTOR, ref) for ref in gone
     }
     # Running it again changes nothing.
-    assert (await purge(sessions, settings, clock())).anonymized == 0
+    assert (await purge(engine, sessions, settings, clock())).anonymized == 0
 
 
 async def test_consent_keeps_a_candidate_until_it_expires(
     coach: Coach,
+    engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     person: Callable[..., Identity],
@@ -138,10 +147,10 @@ async def test_consent_keeps_a_candidate_until_it_expires(
     ref = await full(coach, me, "add Kari Nordmann | Nurse")
     await say(coach, me, f"consent {ref}")
     clock.advance(days=settings.coach_retention_days + 1)
-    assert (await purge(sessions, settings, clock())).anonymized == 0
+    assert (await purge(engine, sessions, settings, clock())).anonymized == 0
     assert "Kari Nordmann" in (await say(coach, me, "pool")).text
     clock.advance(days=365 - settings.coach_retention_days)
-    assert (await purge(sessions, settings, clock())).public_ids == (ref,)
+    assert (await purge(engine, sessions, settings, clock())).public_ids == (ref,)
     assert "Nobody" in (await say(coach, me, "pool")).text
     assert (await names(sessions))[ref] is None
 
@@ -165,11 +174,37 @@ async def test_purge_leaves_nothing_readable_in_the_sqlite_file(
         raw = path.read_bytes() + _wal(path)
         assert all(secret in raw for secret in secrets)
         clock.advance(days=settings.coach_retention_days + 1)
-        result = await purge(sessions, settings, clock())
+        result = await purge(engine, sessions, settings, clock())
         assert result.public_ids == (ref,) and result.scrubbed
         raw = path.read_bytes() + _wal(path)
         assert [s for s in secrets if s in raw] == []
         assert b"Nurse" in raw  # the file was readable; the anonymous remainder is there
+    finally:
+        await engine.dispose()
+
+
+async def test_erase_now_leaves_nothing_readable_in_the_sqlite_file(
+    tmp_path: Path, guides: GuideBook, person: Callable[..., Identity], clock: Clock
+) -> None:
+    """Slack's uninstall event with no grace erases at once, without the engine in hand."""
+    path = tmp_path / "uninstalled.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    engine = create_engine(url)
+    await migrate(engine)
+    sessions = make_sessionmaker(engine)
+    settings = Settings(DATABASE_URL=url, COACH_UNINSTALL_GRACE_DAYS="0")
+    coach = Coach(sessions, guides, settings, clock=clock)
+    try:
+        note = "mentioned-marimba-8812 in the interview"
+        ref = await full(coach, person(), "add Gunnhild Quarrington | Nurse", note)
+        secrets = [b"Gunnhild", note.encode()]
+        assert all(secret in path.read_bytes() + _wal(path) for secret in secrets)
+        async with sessions.begin() as session:
+            await session.execute(update(Workspace).values(uninstalled_at=clock()))
+        assert await erase_now(sessions, settings, clock()) == [ref]
+        raw = path.read_bytes() + _wal(path)
+        assert [s for s in secrets if s in raw] == []
+        assert b"Nurse" in raw
     finally:
         await engine.dispose()
 
@@ -181,13 +216,14 @@ def _wal(path: Path) -> bytes:
 
 async def test_retention_loop_runs_again_after_each_interval(
     coach: Coach,
+    engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     person: Callable[..., Identity],
     clock: Clock,
 ) -> None:
     ref = await add(coach, person(), "add Kari Nordmann | Nurse")
-    task = asyncio.create_task(retention_loop(sessions, settings, clock, interval=0.01))
+    task = asyncio.create_task(retention_loop(engine, sessions, settings, clock, interval=0.01))
     try:
         await asyncio.sleep(0.05)
         assert (await names(sessions))[ref] == "Kari Nordmann"  # not due yet
@@ -210,7 +246,7 @@ async def test_server_purges_while_it_runs(
 ) -> None:
     ref = await add(coach, person(), "add Kari Nordmann | Nurse")
     clock.advance(days=settings.coach_retention_days + 1)
-    runner = web.AppRunner(build_app(settings, coach))
+    runner = web.AppRunner(build_web_app(settings, coach, engine_of(coach)))
     await runner.setup()  # runs the cleanup contexts' start-up half
     try:
         await _until(lambda: names(sessions), lambda stored: stored[ref] is None)

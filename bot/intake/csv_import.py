@@ -14,18 +14,16 @@ import csv
 import hashlib
 import io
 import re
-import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TextIO
 
 from bot.ats import Rejection
-from bot.coach import DATABASE_ERRORS, Coach
+from bot.coach import Coach
 from bot.intake.recruiters import LookupUnavailable, Matcher
 from bot.messages import Identity, is_platform_id
 from bot.settings import Settings
-from conversation_guides import GuideBook
 
 MAX_FILE = 10 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -257,23 +255,3 @@ class Importer:
             recruiter_user=None if "@" in row.recruiter else row.recruiter,
             event_at=rejected,
         )
-
-
-async def import_command(
-    settings: Settings, file: str, workspace: str | None, dry_run: bool, out: TextIO = sys.stdout
-) -> int:
-    """Exit 0: every row imported (or previewed); 1: some rows were refused (see the report);
-    2: the file or the workspace could not be used; 3: the database is unavailable."""
-    from storage.database import open_database
-
-    engine = None
-    try:
-        engine, sessions = await open_database(settings.database_url)
-        coach = Coach(sessions, GuideBook(), settings)
-        return await Importer(coach, settings, out).run(Path(file), workspace, dry_run)
-    except DATABASE_ERRORS:
-        print(GuideBook().text(settings.coach_language, "database_down"), file=sys.stderr)
-        return 3
-    finally:
-        if engine is not None:
-            await engine.dispose()

@@ -17,10 +17,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.coach import DATABASE_ERRORS, Coach
+from bot.coach import Coach
 from bot.intake import signing, teamtailor, vendors
 from bot.intake.recruiters import LookupUnavailable, Matcher, TokenSource
 from bot.settings import Settings
+from storage.errors import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.coach import Coach
 from bot.messages import Identity, Inbound
-from bot.server import build_app
 from bot.settings import Settings
+from bot.wiring import build_web_app
 from conversation_guides import GuideBook
 from storage.tables import (
     AtsApplication,
@@ -31,7 +31,7 @@ from storage.tables import (
     Position,
     Recruiter,
 )
-from tests.conftest import Clock
+from tests.conftest import Clock, engine_of
 from tests.reminders.fake_slack import TOKEN, FakeSlack, start_fake_slack
 
 HERE = Path(__file__).parent
@@ -192,7 +192,7 @@ async def harness(
     slack: FakeSlack,
 ) -> AsyncIterator[Harness]:
     coach = Coach(sessions, guides, intake_settings, clock=clock)
-    server = TestServer(build_app(intake_settings, coach), host="127.0.0.1")
+    server = TestServer(build_web_app(intake_settings, coach, engine_of(coach)), host="127.0.0.1")
     await server.start_server()
     async with aiohttp.ClientSession() as http:
         yield Harness(server, http, coach, slack, sessions, clock)

@@ -10,17 +10,19 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.intake.csv_import import import_command
 from bot.settings import Settings
+from bot.wiring import import_csv
+from conversation_guides import GuideBook
 from storage.tables import AtsApplication, Candidate
 from tests.intake.conftest import HERE, RECRUITER, TEAM, Harness
 
 ROOT = HERE.parent.parent
+GUIDES = GuideBook()
 
 
 async def run(settings: Settings, name: str, *, dry_run: bool = False, workspace=TEAM):
     out = io.StringIO()
-    code = await import_command(settings, str(HERE / name), workspace, dry_run, out=out)
+    code = await import_csv(settings, GUIDES, str(HERE / name), workspace, dry_run, out=out)
     return code, out.getvalue()
 
 
@@ -107,10 +109,11 @@ async def test_a_file_that_cannot_be_used_is_explained(harness: Harness, tmp_pat
     bad = tmp_path / "wrong.csv"
     bad.write_text("who,what\nKari,Nurse\n", encoding="utf-8")
     out = io.StringIO()
-    assert await import_command(settings, str(bad), TEAM, False, out=out) == 2
+    assert await import_csv(settings, GUIDES, str(bad), TEAM, False, out=out) == 2
     assert "no column for: name, position, recruiter" in out.getvalue()
     out = io.StringIO()
-    assert await import_command(settings, str(tmp_path / "missing.csv"), TEAM, False, out=out) == 2
+    missing = str(tmp_path / "missing.csv")
+    assert await import_csv(settings, GUIDES, missing, TEAM, False, out=out) == 2
     assert "I can't read" in out.getvalue()
     code, out_text = await run(settings, "import_utf8.csv", workspace="T-NOT-THERE")
     assert code == 2 and "Add --workspace with one of: T0NORDIC (slack)" in out_text

@@ -7,10 +7,10 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.coach import Coach
-from bot.server import build_app
 from bot.settings import Settings
+from bot.wiring import build_web_app
 from conversation_guides import GuideBook
-from tests.conftest import Clock
+from tests.conftest import Clock, engine_of
 from tests.intake.conftest import RECRUITER, TEAM, Harness, Hook
 from tests.intake.test_greenhouse import LINE, rejected
 from tests.reminders.fake_slack import FakeSlack
@@ -67,7 +67,7 @@ async def test_a_self_hosted_install_preconfigures_one_workspace_from_the_enviro
     )
     slack.emails[LINE] = RECRUITER
     coach = Coach(sessions, guides, settings, clock=clock)
-    server = TestServer(build_app(settings, coach), host="127.0.0.1")
+    server = TestServer(build_web_app(settings, coach, engine_of(coach)), host="127.0.0.1")
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as http:

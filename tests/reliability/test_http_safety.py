@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.bodies import MAX_BODY, MAX_DEPTH, json_depth
 from bot.coach import Coach
 from bot.messages import Inbound
-from bot.server import build_app
+from bot.wiring import build_web_app
 from storage.errors import PROBLEMS, describe
 from tests.channels.slack.conftest import (
     POSTGRES_URL,
@@ -24,6 +24,7 @@ from tests.channels.slack.conftest import (
     signed_headers,
     slack_settings,
 )
+from tests.conftest import engine_of
 
 NESTED = "[" * 5000 + "]" * 5000  # 10 kB: a RecursionError in json.loads without the limit
 
@@ -42,7 +43,7 @@ def routes(app: web.Application) -> list[tuple[str, str]]:
 async def served(coach: Coach, database_url: str, fake_slack: FakeSlack) -> Any:
     settings = slack_settings(database_url, fake_slack.url)
     coach.settings = settings
-    app = build_app(settings, coach)
+    app = build_web_app(settings, coach, engine_of(coach))
     async with serving(app) as base, aiohttp.ClientSession() as http:
         yield app, base, http
 
@@ -180,7 +181,10 @@ async def test_healthz_when_the_database_is_gone(breakable: Any, guides: Any, cl
 
     settings = Settings(DATABASE_URL=holder.url)
     coach = Coach(sessions, guides, settings, clock=clock)
-    async with serving(build_app(settings, coach)) as base, aiohttp.ClientSession() as http:
+    async with (
+        serving(build_web_app(settings, coach, engine_of(coach))) as base,
+        aiohttp.ClientSession() as http,
+    ):
         await holder.down()
         async with http.get(base + "/healthz") as response:
             body = await response.json()

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.slack import jobs
 from bot.coach import Coach
@@ -71,14 +71,17 @@ async def test_a_dead_process_leaves_work_another_finishes(
 
 
 async def test_rows_nobody_finished_are_purged_with_the_personal_data(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     job = jobs.CommandJob(team=TEAM, user=USER, text="add Kari Nordmann | Nurse")
     old = Inbox(sessions, clock=lambda: clock.now - timedelta(days=2))
     fresh = Inbox(sessions, clock=clock)
     assert isinstance(await old.accept(jobs.COMMAND, "k-old", job.model_dump()), Ticket)
     assert isinstance(await fresh.accept(jobs.COMMAND, "k-new", job.model_dump()), Ticket)
-    await purge(sessions, settings, clock.now)
+    await purge(engine, sessions, settings, clock.now)
     async with sessions() as session:
         keys = (await session.scalars(select(InboxItem.key))).all()
     assert keys == ["k-new"]

@@ -29,9 +29,9 @@ from bot.reminders import (
     background,
     plan,
     reminder_loop,
-    run_once,
 )
 from bot.settings import Settings
+from bot.wiring import remind
 from conversation_guides import GuideBook
 from storage.database import create_engine, make_sessionmaker
 from storage.tables import Recruiter
@@ -334,7 +334,7 @@ async def test_snoozed_reminder_comes_back_once(
     assert slack.users() == ["U1", "U1", "U1"]
 
 
-async def test_run_once_for_cron(
+async def test_remind_for_cron(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     guides: GuideBook,
@@ -342,14 +342,14 @@ async def test_run_once_for_cron(
     notifiers: dict[str, Notifier],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # run_once reads the real clock; --now makes the slot irrelevant.
+    # remind reads the real clock; --now makes the slot irrelevant.
     coach = Coach(sessions, guides, settings)
     for user in ("U1", "U2"):
         who = Identity(platform="slack", workspace="T1", user=user, language="en")
         await coach.handle(who, Inbound(text=f"add Candidate {user} | Nurse"))
     with caplog.at_level(logging.INFO, logger="bot.reminders"):
-        assert await run_once(settings, everyone=True, notifiers=notifiers) == 0
-        assert await run_once(settings, everyone=True, notifiers=notifiers) == 0
+        assert await remind(settings, guides, everyone=True, notifiers=notifiers) == 0
+        assert await remind(settings, guides, everyone=True, notifiers=notifiers) == 0
     assert sorted(slack.users()) == ["U1", "U2"]
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("reminders:")]
     assert lines == [
@@ -358,10 +358,12 @@ async def test_run_once_for_cron(
     ]
 
 
-async def test_run_once_with_the_database_down(caplog: pytest.LogCaptureFixture) -> None:
+async def test_remind_with_the_database_down(
+    guides: GuideBook, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = Settings(DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:9/nowhere")
-    with caplog.at_level(logging.ERROR, logger="bot.reminders"):
-        assert await run_once(settings, notifiers={}) == 1
+    with caplog.at_level(logging.ERROR, logger="bot.wiring"):
+        assert await remind(settings, guides, notifiers={}) == 1
     assert "database unavailable" in caplog.text
 
 

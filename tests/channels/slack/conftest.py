@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.slack import mount_slack
 from bot.coach import Coach
-from bot.server import build_app
 from bot.settings import Settings
+from bot.wiring import build_web_app
 from storage.database import create_engine, make_sessionmaker, migrate
+from tests.conftest import engine_of
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -432,7 +433,7 @@ async def running_bot(
     coach: Coach, settings: Settings, fake: FakeSlack, api_timeout: float | None = None
 ) -> AsyncIterator[Bot]:
     if api_timeout is None:
-        app = build_app(settings, coach)
+        app = build_web_app(settings, coach, engine_of(coach))
     else:
         app = web.Application()
         mount_slack(app, settings, coach, timeout=api_timeout)

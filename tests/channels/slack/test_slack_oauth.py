@@ -26,20 +26,20 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import build_slack_installations
 from bot import retention
 from bot.channels.slack.installations import Installations
 from bot.coach import Coach
-from bot.reminders import build_notifiers, close_notifiers, run_batch
-from bot.server import build_app
+from bot.notify import close_notifiers
+from bot.reminders import run_batch
 from bot.settings import Settings
+from bot.wiring import build_notifiers, build_slack_installations, build_web_app
 from storage.database import create_engine, make_sessionmaker
 from storage.encryption import Cipher, InvalidToken
 from storage.tables import AuditEvent, Base, Candidate, SlackInstallation, Workspace
 from tests.channels.slack import fake_oauth
 from tests.channels.slack.conftest import POSTGRES_URL, SIGNING_SECRET, serving, signed_headers
 from tests.channels.slack.fake_oauth import APP_ID, CLIENT_ID, CLIENT_SECRET, FakeOAuthSlack, Grant
-from tests.conftest import Clock
+from tests.conftest import Clock, engine_of
 
 KEY = Fernet.generate_key().decode()
 COOKIE = "slack-app-oauth-state"
@@ -199,7 +199,7 @@ async def served(
         settings = oauth_settings(database_url, slack.url, **extra)
         coach.settings = settings
         installations = build_slack_installations(settings, coach)
-        context = serving(build_app(settings, coach, installations))
+        context = serving(build_web_app(settings, coach, engine_of(coach), installations))
         base = await context.__aenter__()
         http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         stack.append((context, http))
@@ -342,7 +342,7 @@ async def test_reminders_reach_every_workspace_with_refreshed_tokens(
     old = {grant.key: grant.access_token for grant in (a, b, org)}
     await expire_soon(coach.sessions)
 
-    notifiers = build_notifiers(coach, server.installations.bot_token)
+    notifiers = build_notifiers(coach, server.installations)
     try:
         summary = await run_batch(coach, notifiers, everyone=True, pace=0)
     finally:
@@ -430,7 +430,7 @@ async def test_one_workspace_rate_limited_and_another_revoked_never_hold_up_the_
     slack.rate_limit[a.key] = (1, 1)
     slack.revoke(b)
 
-    notifiers = build_notifiers(coach, server.installations.bot_token)
+    notifiers = build_notifiers(coach, server.installations)
     started = time.monotonic()
     try:
         summary = await run_batch(coach, notifiers, everyone=True, pace=0.05)
@@ -504,7 +504,7 @@ async def test_uninstall_in_either_order_forgets_tokens_at_once_and_data_after_t
     assert (await workspace(coach.sessions, TEAM_A)).uninstalled_at == uninstalled_at
 
     # Reminders stop for both; the org's workspace still gets its own.
-    notifiers = build_notifiers(coach, server.installations.bot_token)
+    notifiers = build_notifiers(coach, server.installations)
     try:
         summary = await run_batch(coach, notifiers, everyone=True, pace=0)
     finally:
@@ -514,11 +514,11 @@ async def test_uninstall_in_either_order_forgets_tokens_at_once_and_data_after_t
 
     # Within the grace nothing is erased ...
     clock.advance(days=29)
-    await retention.purge(coach.sessions, server.settings, clock())
+    await retention.purge(engine_of(coach), coach.sessions, server.settings, clock())
     assert await names(coach.sessions, TEAM_A) == [f"Kari {TEAM_A}"]
     # ... after it, the workspaces' personal data is gone, audited; the org's is untouched.
     clock.advance(days=2)
-    result = await retention.purge(coach.sessions, server.settings, clock())
+    result = await retention.purge(engine_of(coach), coach.sessions, server.settings, clock())
     assert result.anonymized == 2
     assert await names(coach.sessions, TEAM_A) == [None]
     assert await names(coach.sessions, TEAM_B) == [None]
@@ -577,7 +577,7 @@ async def test_a_reinstall_within_the_grace_keeps_everything(
     await server.install(Grant(team=TEAM_A))
     assert (await workspace(coach.sessions, TEAM_A)).uninstalled_at is None
     clock.advance(days=20)
-    await retention.purge(coach.sessions, server.settings, clock())
+    await retention.purge(engine_of(coach), coach.sessions, server.settings, clock())
     assert await names(coach.sessions, TEAM_A) == ["Kari Nordmann"]
     answer = await server.command("list", TEAM_A, "U0KARI")
     assert "Kari Nordmann" in answer["text"]
@@ -613,7 +613,7 @@ async def test_no_token_is_readable_in_the_database_or_the_logs(
     a, _, _ = await install_three(server)
     await server.command("add Kari Nordmann | Nurse", TEAM_A, "U0KARI")
     await expire_soon(coach.sessions)
-    notifiers = build_notifiers(coach, server.installations.bot_token)
+    notifiers = build_notifiers(coach, server.installations)
     try:
         await run_batch(coach, notifiers, everyone=True, pace=0)
     finally:

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.teams import connector as teams_connector
 from bot.coach import Coach
-from bot.server import build_app
 from bot.settings import Settings
+from bot.wiring import build_web_app
 from conversation_guides import GuideBook
+from tests.conftest import engine_of
 
 from .fakes import FakeConnector, IdentityProvider, Running, Teams
 
@@ -44,12 +45,12 @@ async def start_bot(
     clock: Any,
     bot_connector: FakeConnector,
 ) -> AsyncIterator[Callable[..., Awaitable[Running]]]:
-    """Start the real server app (bot.server.build_app) on 127.0.0.1; call again to 'restart'."""
+    """Start the real server app (bot.wiring.build_web_app) on 127.0.0.1; again: 'restart'."""
     servers: list[TestServer] = []
 
     async def start(user: str = "aad-user-1") -> Running:
         coach = Coach(sessions, guides, settings, clock=clock)
-        server = TestServer(build_app(settings, coach), host="127.0.0.1")
+        server = TestServer(build_web_app(settings, coach, engine_of(coach)), host="127.0.0.1")
         await server.start_server()
         servers.append(server)
         bot_url = str(server.make_url("")).rstrip("/")

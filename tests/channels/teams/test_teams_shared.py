@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.teams.activities import text_without_mention
 from bot.coach import Coach
-from bot.server import build_app
 from bot.settings import Settings
+from bot.wiring import build_web_app
 from conversation_guides import GuideBook
 from storage.database import create_engine, make_sessionmaker
 from storage.tables import Candidate
+from tests.conftest import engine_of
 from tests.grammar_walk import NAME, WALK, leaks
 
 from .fakes import BOT_ID, CREATE, TENANT, Call, FakeConnector, Running, Teams
@@ -281,7 +282,7 @@ async def test_two_server_processes_greet_once(
     try:
         for engine in engines:
             coach = Coach(make_sessionmaker(engine), guides, settings, clock=clock)
-            server = TestServer(build_app(settings, coach), host="127.0.0.1")
+            server = TestServer(build_web_app(settings, coach, engine_of(coach)), host="127.0.0.1")
             await server.start_server()
             servers.append(server)
         urls = [str(server.make_url("")).rstrip("/") for server in servers]
