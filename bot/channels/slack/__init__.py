@@ -11,7 +11,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.channels.slack import actions, commands, events, home, oauth, uninstall, views
+from bot.channels.slack import actions, commands, events, home, oauth, practice, uninstall, views
 from bot.channels.slack.deps import Deps
 from bot.channels.slack.installations import Authorize, Installations
 from bot.channels.slack.notify import DEFAULT_TIMEOUT, SlackNotifier, web_client
@@ -38,7 +38,7 @@ def register(
     actions.register(app, deps)
     views.register(app, deps)
     home.register(app, deps)
-    deps.practice.register(app)
+    practice.register(app, deps)
     events.register(app, deps)
     app.error(deps.on_error)
     return deps

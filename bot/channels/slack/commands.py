@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import commands
-from bot.channels.slack import jobs, views
+from bot.channels.slack import jobs, practice, views
 from bot.channels.slack.deps import Deps
 from bot.channels.slack.payloads import delivery_key, ids, text_of
 from bot.inbox import DUPLICATE, Refusal
@@ -71,7 +71,7 @@ async def run_command(deps: Deps, client: AsyncWebClient, job: jobs.CommandJob) 
         )
         return
     if isinstance(parsed, commands.Practice):
-        await deps.practice.open(client, team, user, trigger_id, text, response_url)
+        await practice.open_practice(deps, client, team, user, trigger_id, text, response_url)
         return
     kind = getattr(parsed, "kind", None)
     key = (

@@ -20,7 +20,6 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.channels.slack import blocks, jobs
 from bot.channels.slack.notify import API_FAILURES, DEFAULT_TIMEOUT, error_code, retry_handlers
 from bot.channels.slack.payloads import as_dict, delivery_key, first_string, ids
-from bot.channels.slack.practice import PracticeListeners
 from bot.coach import Coach, ProfileSource
 from bot.inbox import Refusal, Ticket
 from bot.messages import Attachment, Identity, Reply, Status, is_platform_id, language_from_locale
@@ -49,7 +48,6 @@ class Deps:
         # The server's HTTP session for answers at response_url, once it runs; None means one
         # session per call. Web API calls have a session (and connection limit) of their own.
         self.session: aiohttp.ClientSession | None = None
-        self.practice = PracticeListeners(self)
         # The Web API client for work taken over from the inbox (set by `register`), and in
         # OAuth mode where each workspace's token comes from (None: the client's own token).
         self.client: AsyncWebClient | None = None
