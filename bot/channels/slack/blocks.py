@@ -197,7 +197,7 @@ def reply_blocks(
     the heading replaces the text that would repeat them.
     """
     whole = reply.heading is not None
-    blocks, left_out = text_sections(reply.heading if whole else reply.text)
+    blocks, left_out = text_sections(reply.heading if reply.heading is not None else reply.text)
     if left_out:
         blocks.append(context(t("slack_more", count=left_out)))
     if reply.confirm is not None:

@@ -132,8 +132,12 @@ def _action(button: Button, labels: Labels, extra: dict[str, Any]) -> dict[str, 
     data = {"command": button.command, **extra}
     if _needs_note(button.command):
         # Skipping needs a reason: ask for it in the card rather than bounce an error back.
-        note = {"type": "Input.Text", "id": NOTE_INPUT, "label": labels.skip_reason}
-        note["maxLength"] = commands.MAX_NOTE
+        note: dict[str, Any] = {
+            "type": "Input.Text",
+            "id": NOTE_INPUT,
+            "label": labels.skip_reason,
+            "maxLength": commands.MAX_NOTE,
+        }
         submit = {
             "type": "Action.Submit",
             "title": labels.skip_submit,
