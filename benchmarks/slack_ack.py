@@ -260,6 +260,9 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     elapsed: float = 0.0
     failures: int = 0
+    # The server's own CPU time (all its threads) spent on these requests: on a machine
+    # shared with other work this moves far less than the latencies do.
+    cpu: float = 0.0
 
     def figures(self) -> tuple[float, float, float]:
         ordered = sorted(self.latencies)
@@ -325,8 +328,10 @@ async def load(
             await one(n)
 
     started = time.perf_counter()
+    cpu = cpu_seconds(server.process)
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     tally.elapsed += time.perf_counter() - started
+    tally.cpu += cpu_seconds(server.process) - cpu
 
 
 def resident_kib(process: subprocess.Popen) -> int:
@@ -335,6 +340,12 @@ def resident_kib(process: subprocess.Popen) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(process: subprocess.Popen) -> float:
+    """User and system time of a process and its threads so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_process(args: list[str], env: dict[str, str]) -> subprocess.Popen:
@@ -357,7 +368,7 @@ def free_port() -> int:
 
 def report(title: str, tallies: dict[str, Tally]) -> None:
     print(f"\n{title}")
-    print(f"{'':9}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'n':>7}{'failed':>8}")
+    print(f"{'':9}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'n':>7}{'failed':>8}{'cpu ms/req':>12}")
     figures = {}
     for label, tally in tallies.items():
         if not tally.latencies:
@@ -366,7 +377,8 @@ def report(title: str, tallies: dict[str, Tally]) -> None:
         figures[label] = tally.figures()
         p50, p99, rate = figures[label]
         count = len(tally.latencies)
-        print(f"{label:9}{p50:9.1f}{p99:9.1f}{rate:9.0f}{count:7d}{tally.failures:8d}")
+        cpu = tally.cpu * 1000 / max(1, count)
+        print(f"{label:9}{p50:9.1f}{p99:9.1f}{rate:9.0f}{count:7d}{tally.failures:8d}{cpu:12.2f}")
     coach = figures.get("coach")
     for anchor in ("respond", "bare"):
         other = figures.get(anchor)

@@ -30,7 +30,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -121,6 +121,10 @@ class Family(_Strict):
     # its own, but harmless next to an example.
     only_when_nothing_concrete: bool = False
 
+    if TYPE_CHECKING:  # set in model_post_init, in the instance dict (see _Strict)
+        _regex: re.Pattern[str]
+        _unless: re.Pattern[str] | None
+
     @field_validator("phrases", "unless")
     @classmethod
     def _phrases_have_words(cls, phrases: list[str]) -> list[str]:
@@ -184,6 +188,12 @@ class RiskyFamily(ExplainedFamily):
     # national_origin: CLDR country and region names after a "from" word (origin.before_place)
     # and nationality words (origin.nationalities) after "is" or before a person word.
     places: bool = False
+
+    if TYPE_CHECKING:  # set in model_post_init, in the instance dict (see _Strict)
+        _lemmas: re.Pattern[str] | None
+        _topic_lemmas: re.Pattern[str] | None
+        _topics: re.Pattern[str] | None
+        _possessive: tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] | None
 
     @field_validator("lemmas", "topics", "topic_lemmas")
     @classmethod
@@ -319,6 +329,9 @@ class Person(_Strict):
     # Phrases that make a clause about the job, not the person: stillingen, worked with.
     job_words: list[str] = Field(min_length=1)
 
+    if TYPE_CHECKING:  # set in model_post_init, in the instance dict (see _Strict)
+        _job: re.Pattern[str]
+
     @field_validator("words", mode="before")
     @classmethod
     def _lowercase(cls, words: Any) -> Any:
@@ -348,6 +361,9 @@ class ConcretenessRules(_Strict):
     risky: list[RiskyFamily] = Field(min_length=1)
     texts: Texts
     suggestions: Suggestions
+
+    if TYPE_CHECKING:  # set in model_post_init, in the instance dict (see _Strict)
+        _origin: lexicon.Origin
 
     def model_post_init(self, context: Any, /) -> None:
         self.__dict__["_origin"] = lexicon.Origin(self.origin)

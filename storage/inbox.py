@@ -7,7 +7,7 @@ or stopped renewing its lease) are taken over by whichever process asks first.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +37,7 @@ async def add(
     now: datetime,
 ) -> int | None:
     """The new row's id, claimed by `worker`; None when a row with this key is already there."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(InboxItem)
         .values(
@@ -87,7 +87,7 @@ async def take_over(
             InboxItem.id, InboxItem.key, InboxItem.kind, InboxItem.payload, InboxItem.attempts
         )
     )
-    rows = (await session.execute(statement)).all()
+    rows: Sequence[Any] = (await session.execute(statement)).all()
     return sorted((Item(*row) for row in rows), key=lambda item: item.id)
 
 

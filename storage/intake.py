@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -349,7 +350,8 @@ async def waiting_notices(session: AsyncSession) -> list[Waiting]:
         )
         .order_by(Recruiter.id, AtsApplication.id)
     )
-    return [Waiting(*row) for row in (await session.execute(query)).all()]
+    rows: Sequence[Any] = (await session.execute(query)).all()
+    return [Waiting(*row) for row in rows]
 
 
 async def claim_notice(

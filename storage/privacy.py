@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import Select, delete, exists, select, text, update
+from sqlalchemy import CursorResult, Select, Table, delete, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.tables import (
@@ -244,7 +244,8 @@ async def withdraw_consent(
         .where(TalentPoolConsent.candidate_id == candidate.id, _active(now))
         .values(withdrawn_at=now, withdrawn_by=recruiter.id)
     )
-    return result.rowcount or 0
+    # An UPDATE's result is a CursorResult, which has the count (SQLAlchemy types it as Result).
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 @dataclass(frozen=True)
@@ -339,7 +340,7 @@ async def anonymize(session: AsyncSession, candidate_ids: Sequence[int], now: da
 
 def _model(table: str) -> Any:
     for mapper in Base.registry.mappers:
-        if mapper.local_table.name == table:
+        if isinstance(mapper.local_table, Table) and mapper.local_table.name == table:
             return mapper.class_
     raise KeyError(table)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -40,7 +40,7 @@ def new_public_id() -> str:
 
 
 async def _get_or_create(
-    session: AsyncSession, query: Select[tuple[_Row]], make: Callable[[], _Row]
+    session: AsyncSession, query: Select[_Row], make: Callable[[], _Row]
 ) -> _Row:
     """The row the query finds, else a new one; a concurrent insert of the same row is fine."""
     found = await session.scalar(query)
@@ -480,7 +480,8 @@ async def report(
         query = query.where(Candidate.recruiter_id == recruiter_id)
     if position:
         query = query.where(Position.title_key == position.casefold())
-    rows = (await session.execute(query)).all()
+    # Counts and a title; typed Any, since SQLAlchemy types a CASE sum as object.
+    rows: Sequence[Any] = (await session.execute(query)).all()
     return [
         ReportRow(title, int(a or 0), int(b or 0), int(c or 0), int(d or 0))
         for title, a, b, c, d in rows

@@ -125,8 +125,12 @@ def _action(button: Button, labels: Labels, extra: dict[str, Any]) -> dict[str, 
     data = {"command": button.command, **extra}
     if asks_for_note(button.command):
         # Skipping needs a reason: ask for it in the card rather than bounce an error back.
-        note: dict[str, Any] = {"type": "Input.Text", "id": NOTE_INPUT, "label": labels.skip_reason}
-        note["maxLength"] = MAX_NOTE
+        note: dict[str, Any] = {
+            "type": "Input.Text",
+            "id": NOTE_INPUT,
+            "label": labels.skip_reason,
+            "maxLength": MAX_NOTE,
+        }
         submit = {
             "type": "Action.Submit",
             "title": labels.skip_submit,
