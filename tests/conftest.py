@@ -21,6 +21,7 @@ from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.database import create_engine as create_async_engine_for
 from storage.database import make_sessionmaker, migrate
+from tests.support.slack_api import FakeSlack, start_fake_slack
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
@@ -161,3 +162,14 @@ def person() -> Callable[..., Identity]:
         return Identity(platform="console", workspace=workspace, user=user, language=language, **kw)
 
     return make
+
+
+# -- Slack ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    """The local Slack Web API (tests/support/slack_api.py), taking only the tests' bot token."""
+    fake = await start_fake_slack()
+    yield fake
+    await fake.stop()
