@@ -25,7 +25,7 @@ from storage import privacy as store
 from storage.database import create_engine, make_sessionmaker, migrate
 from storage.tables import AuditEvent, CallLog, CallPreparation, Candidate, TalentPoolConsent
 from tests.conftest import Clock
-from tests.test_coach import CONCRETE, add, say
+from tests.support.engine import CONCRETE, add, say
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,7 @@ from bot.settings import Settings
 from conversation_guides import GuideBook
 from tests.conftest import Clock
 from tests.intake.conftest import RECRUITER, TEAM, Harness, Hook
-from tests.intake.test_greenhouse import LINE, rejected
+from tests.support.intake import LINE, rejected
 from tests.support.slack_api import FakeSlack
 
 

@@ -17,8 +17,8 @@ from tests.channels.slack.conftest import (
     settle,
     slack_settings,
 )
-from tests.channels.slack.test_slack_buttons_home import click, logs, script_message
 from tests.conftest import Clock
+from tests.support.slack_buttons import click, logs, script_message
 
 DOWN = "I can't reach my database right now"
 

@@ -31,7 +31,7 @@ from tests.channels.slack.conftest import (
     FakeSlack,
     signed_headers,
 )
-from tests.channels.slack.test_slack_modal import CONCRETE, inputs
+from tests.support.slack_checklist import CONCRETE, inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDS = 40

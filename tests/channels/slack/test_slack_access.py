@@ -23,8 +23,8 @@ from tests.channels.slack.hostile import (
     post_raw,
     verb_commands,
 )
-from tests.channels.slack.test_slack_modal import CONCRETE, inputs
 from tests.snapshots import snapshot
+from tests.support.slack_checklist import CONCRETE, inputs
 
 FORM = "application/x-www-form-urlencoded"
 

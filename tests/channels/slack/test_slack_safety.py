@@ -24,9 +24,9 @@ from tests.channels.slack.conftest import (
     signed_headers,
     slack_settings,
 )
-from tests.channels.slack.test_slack_buttons_home import click, home, script_message
-from tests.channels.slack.test_slack_modal import CONCRETE, inputs, open_checklist
 from tests.conftest import Clock
+from tests.support.slack_buttons import click, home, script_message
+from tests.support.slack_checklist import CONCRETE, inputs, open_checklist
 
 
 async def nothing_stored(bot: Bot) -> None:

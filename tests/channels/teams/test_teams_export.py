@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.teams.bot import INLINE_EXPORT_LIMIT
 from storage.tables import AuditEvent
 from tests.channels.slack.hostile import Victim
+from tests.support.teams_access import victim, with_sender
 
 from .fakes import TENANT, FakeConnector, Running
-from .test_teams_fuzz import victim, with_sender
 
 __all__ = ["victim"]
 
