@@ -21,7 +21,7 @@ from bot import pages
 from bot.coach import Coach
 from bot.server import build_app
 from bot.settings import Settings
-from tests.channels.slack.conftest import serving
+from tests.support.slack import serving
 
 BROWSER_FLAGS = (
     "--headless",

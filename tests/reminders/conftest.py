@@ -18,14 +18,14 @@ from bot.reminders import Summary, run_batch
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.tables import Recruiter, ReminderDelivery
-from tests.channels.teams.fixtures import (
+from tests.conftest import Clock
+from tests.support.slack_api import BOT_TOKEN, FakeSlack
+from tests.support.teams_fixtures import (
     bot_connector,
     identity_provider,
     quick_retries,
     start_bot,
 )
-from tests.conftest import Clock
-from tests.support.slack_api import BOT_TOKEN, FakeSlack
 
 # The Teams channel's own fixtures, not a second fake: the Bot Connector and the real server.
 __all__ = ["bot_connector", "identity_provider", "quick_retries", "start_bot"]

@@ -21,7 +21,10 @@ from bot.notify import Notifier
 from bot.reminders import LEASE, MAX_ATTEMPTS, Summary
 from bot.settings import Settings
 from storage.tables import Candidate, Recruiter
-from tests.channels.teams.fakes import (
+from tests.conftest import Clock
+from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
+from tests.support.slack_api import FakeSlack
+from tests.support.teams_api import (
     CREATE,
     TENANT,
     FakeConnector,
@@ -30,9 +33,6 @@ from tests.channels.teams.fakes import (
     Teams,
     flat_actions,
 )
-from tests.conftest import Clock
-from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
-from tests.support.slack_api import FakeSlack
 
 # Teams recruiters start using the bot the Monday before the test clock's (2026-11-23 09:00 UTC).
 JOINED = utc(2026, 11, 16, 9, 0)

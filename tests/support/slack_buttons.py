@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.tables import CallLog, Candidate
-from tests.channels.slack.conftest import USER, Bot, find_button
+from tests.support.slack import USER, Bot, find_button
 from tests.support.slack_checklist import CONCRETE, open_checklist, submit
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from storage.tables import CallPreparation, Candidate
-from tests.channels.slack.conftest import Bot
+from tests.support.slack import Bot
 
 CONCRETE = {
     "competence": (

@@ -10,8 +10,8 @@ from aiohttp import ClientSession
 from bot.messages import Identity, is_platform_id
 from storage.tables import Base
 from tests.channels.slack.hostile import Victim
-from tests.channels.teams.fakes import TENANT, Running
 from tests.snapshots import Snapshot
+from tests.support.teams_api import TENANT, Running
 
 OWNER = "aad-user-1"
 OTHER_TENANT = "tenant-0002"

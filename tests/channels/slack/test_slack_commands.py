@@ -6,10 +6,11 @@ from sqlalchemy import func, select
 
 from bot.channels.slack.listeners import language_from_locale
 from storage.tables import Candidate, ProcessedEvent, Recruiter
-from tests.channels.slack.conftest import TEAM, USER, Bot, settle
 from tests.conftest import Clock
 from tests.conversations import CONVERSATION, EMPTY
 from tests.statements import counting
+from tests.support.slack import USER, Bot, settle
+from tests.support.slack_api import TEAM
 
 CONVERSATION_NB = [
     ("help", "Jeg hjelper deg"),

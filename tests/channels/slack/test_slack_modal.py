@@ -7,8 +7,9 @@ from typing import Any
 
 from bot.channels.slack.blocks import decode_metadata
 from conversation_guides import GuideBook
-from tests.channels.slack.conftest import USER, Bot, FakeSlack, running_bot, slack_settings
 from tests.conftest import Clock
+from tests.support.slack import USER, Bot, running_bot, slack_settings
+from tests.support.slack_api import FakeSlack
 from tests.support.slack_checklist import CONCRETE, inputs, open_checklist, preparation, submit
 
 VAGUE = "You were not the right fit."

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from .fakes import Running, Teams
-from .fixtures import bot_connector, identity_provider, quick_retries, start_bot
+from tests.support.teams_api import Running, Teams
+from tests.support.teams_fixtures import bot_connector, identity_provider, quick_retries, start_bot
 
 __all__ = ["bot_connector", "identity_provider", "quick_retries", "start_bot"]
 

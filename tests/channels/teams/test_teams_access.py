@@ -15,8 +15,7 @@ from tests.channels.slack.hostile import BOOKKEEPING, Victim, leaks, verb_comman
 from tests.snapshots import snapshot
 from tests.support.slack_checklist import CONCRETE
 from tests.support.teams_access import INTRUDERS, post, victim, with_sender, without_profiles
-
-from .fakes import TENANT, FakeConnector, Running
+from tests.support.teams_api import TENANT, FakeConnector, Running
 
 __all__ = ["victim"]  # the fixture, shared with the fuzz test
 

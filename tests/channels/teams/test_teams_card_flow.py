@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.tables import CallLog
+from tests.support.teams_api import Call, FakeConnector, Teams, flat_actions
 from tests.support.teams_cards import COMPETENCE, _answers, _candidate, _card, _checklist, _texts
-
-from .fakes import Call, FakeConnector, Teams, flat_actions
 
 VAGUE = "You were not the right fit."
 GAPS = "The job ad required written Norwegian at contract level; your case draft needed edits."

@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.teams import bot as teams_bot
 from storage.tables import Candidate
-
-from .fakes import FakeConnector, Teams
+from tests.support.teams_api import FakeConnector, Teams
 
 VAGUE = "You were not the right fit."
 

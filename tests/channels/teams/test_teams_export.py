@@ -15,8 +15,7 @@ from bot.channels.teams.bot import INLINE_EXPORT_LIMIT
 from storage.tables import AuditEvent
 from tests.channels.slack.hostile import Victim
 from tests.support.teams_access import victim, with_sender
-
-from .fakes import TENANT, FakeConnector, Running
+from tests.support.teams_api import TENANT, FakeConnector, Running
 
 __all__ = ["victim"]
 

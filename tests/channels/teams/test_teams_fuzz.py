@@ -37,8 +37,7 @@ from tests.support.teams_access import (
     with_sender,
     without_profiles,
 )
-
-from .fakes import TENANT, FakeConnector, Running
+from tests.support.teams_api import TENANT, FakeConnector, Running
 
 FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .fakes import FakeConnector, Teams
+from tests.support.teams_api import FakeConnector, Teams
 
 INVOKES = [
     ("adaptiveCard/action", {"action": {"type": "Action.Execute", "verb": "called"}}),

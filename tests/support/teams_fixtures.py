@@ -1,5 +1,5 @@
-"""Teams fixtures shared beyond this folder (the reminders use them too): a local Bot
-Connector, a local identity provider, the real server app. A conftest imports them."""
+"""Teams fixtures every folder may use (channels, reminders): the local Bot Connector, the
+local identity provider, the real server app. A conftest imports them to offer them."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from bot.coach import Coach
 from bot.server import build_app
 from bot.settings import Settings
 from conversation_guides import GuideBook
-
-from .fakes import FakeConnector, IdentityProvider, Running, Teams
+from tests.support.teams_api import FakeConnector, IdentityProvider, Running, Teams
 
 
 @pytest.fixture
