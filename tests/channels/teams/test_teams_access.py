@@ -14,10 +14,8 @@ from storage.tables import Recruiter
 from tests.channels.slack.hostile import BOOKKEEPING, Victim, leaks, verb_commands
 from tests.snapshots import snapshot
 from tests.support.slack_checklist import CONCRETE
-from tests.support.teams_access import INTRUDERS, post, victim, with_sender, without_profiles
+from tests.support.teams_access import INTRUDERS, post, with_sender, without_profiles
 from tests.support.teams_api import TENANT, FakeConnector, Running
-
-__all__ = ["victim"]  # the fixture, shared with the fuzz test
 
 
 @pytest.mark.parametrize("intruder", INTRUDERS, ids=["colleague", "other-tenant", "other-admin"])

@@ -14,10 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.teams.bot import INLINE_EXPORT_LIMIT
 from storage.tables import AuditEvent
 from tests.channels.slack.hostile import Victim
-from tests.support.teams_access import victim, with_sender
+from tests.support.teams_access import with_sender
 from tests.support.teams_api import TENANT, FakeConnector, Running
-
-__all__ = ["victim"]
 
 
 async def exports(sessions: async_sessionmaker[AsyncSession]) -> int:
