@@ -14,7 +14,6 @@ from bot import ats, commands
 from bot.engine.candidates import Candidates
 from bot.engine.checklist import Checklist
 from bot.engine.context import (
-    MAX_ANSWER,
     Answer,
     Clock,
     Concept,
@@ -35,7 +34,7 @@ from bot.engine.privacy import Privacy
 from bot.engine.recruiters import Recruiters
 from bot.engine.reminders import Reminders
 from bot.inbox import Inbox
-from bot.messages import Button, Identity, Inbound, Reply, Status
+from bot.messages import MAX_ANSWER, Button, Identity, Inbound, Reply, Status
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage import queries

@@ -14,6 +14,8 @@ from conversation_guides.schema import Guide, Messages, ScriptGuide
 
 GUIDES_DIR = Path(__file__).parent
 LANGUAGES = ("en", "nb")
+# Each language's message catalogs, one file per concept.
+MESSAGES_DIR = "messages"
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -23,9 +25,24 @@ class GuideError(Exception):
     """A guide file is missing or malformed; the message names the file and field."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping (plain YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is defined twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except OSError as error:
         raise GuideError(f"{path}: cannot be read ({error.strerror})") from error
     except yaml.YAMLError as error:
@@ -52,6 +69,8 @@ class GuideBook:
         self.messages: dict[str, Messages] = {}
         self.practice_guides: dict[str, PracticeGuide] = {}
         self.scripts: dict[str, ScriptGuide] = {}
+        # The keys of each message catalog file, by language and file name.
+        self._catalogs: dict[str, dict[str, set[str]]] = {}
         for language in LANGUAGES:
             guide_path = directory / language / "guide.yaml"
             guide = load_model(guide_path, Guide)
@@ -67,7 +86,9 @@ class GuideBook:
                     f"{script_path}: language: says {script.language!r}, not {language!r}"
                 )
             self.scripts[language] = script
-            self.messages[language] = self._load_messages(directory / language, language)
+            self.messages[language], self._catalogs[language] = self._load_messages(
+                directory / language, language
+            )
             self.practice_guides[language] = self._load_practice(directory / language, language)
         self._check_messages_match(directory)
         self._check_practice_match(directory)
@@ -98,33 +119,50 @@ class GuideBook:
                     raise GuideError(f"{path}: {part}: keys or placeholders differ from en")
 
     @staticmethod
-    def _load_messages(folder: Path, language: str) -> Messages:
-        """messages.yaml plus messages_<area>.yaml: one file per area of the product."""
+    def _load_messages(folder: Path, language: str) -> tuple[Messages, dict[str, set[str]]]:
+        """messages/<concept>.yaml: one catalog per concept (commands, checklist, reminders ...)."""
         merged: dict[str, str] = {}
-        paths = sorted(folder.glob("messages*.yaml"))
+        catalogs: dict[str, set[str]] = {}
+        paths = sorted((folder / MESSAGES_DIR).glob("*.yaml"))
         if not paths:
-            raise GuideError(f"{folder / 'messages.yaml'}: missing")
+            raise GuideError(f"{folder / MESSAGES_DIR}: no message catalogs")
         for path in paths:
             part = load_model(path, Messages)
             if part.language != language:
                 raise GuideError(f"{path}: language: says {part.language!r}, not {language!r}")
-            twice = set(part.messages) & set(merged)
+            twice = sorted(set(part.messages) & set(merged))
             if twice:
-                raise GuideError(f"{path}: messages: already defined elsewhere: {sorted(twice)}")
+                first = next(name for name, keys in catalogs.items() if twice[0] in keys)
+                raise GuideError(
+                    f"{path}: messages: already defined in {folder / MESSAGES_DIR / first}: {twice}"
+                )
             merged.update(part.messages)
-        return Messages(language=language, messages=merged)
+            catalogs[path.name] = set(part.messages)
+        return Messages(language=language, messages=merged), catalogs
 
     def _check_messages_match(self, directory: Path) -> None:
         reference = self.messages[LANGUAGES[0]]
+        reference_split = self._catalogs[LANGUAGES[0]]
         for language in LANGUAGES[1:]:
             other = self.messages[language]
-            path = directory / language / "messages*.yaml"
+            folder = directory / language / MESSAGES_DIR
             missing = set(reference.messages) ^ set(other.messages)
             if missing:
-                raise GuideError(f"{path}: messages: keys differ from en: {sorted(missing)}")
+                raise GuideError(f"{folder}: messages: keys differ from en: {sorted(missing)}")
+            # The same split in every language, so a translator finds a key where en has it.
+            split = self._catalogs[language]
+            odd = sorted(set(split) ^ set(reference_split))
+            if odd:
+                raise GuideError(f"{folder}: catalogs differ from en: {odd}")
+            for name, keys in split.items():
+                if keys != reference_split[name]:
+                    raise GuideError(
+                        f"{folder / name}: messages: keys differ from en's {name}: "
+                        f"{sorted(keys ^ reference_split[name])}"
+                    )
             for key in reference.messages:
                 if reference.placeholders(key) != other.placeholders(key):
-                    raise GuideError(f"{path}: messages.{key}: placeholders differ from en")
+                    raise GuideError(f"{folder}: messages.{key}: placeholders differ from en")
 
     def guide(self, language: str) -> Guide:
         return self.guides[language]

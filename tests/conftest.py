@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -20,8 +21,35 @@ from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.database import create_engine as create_async_engine_for
 from storage.database import make_sessionmaker, migrate
+from tests.support.slack_api import FakeSlack, start_fake_slack
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+
+
+# -- hypothesis: the same examples on every CI run -------------------------------------------
+
+# CI (.ci/run sets HYPOTHESIS_PROFILE=ci) derives each test's examples from the test itself,
+# so a red run is red again on a re-run and on a laptop; no example database carries over
+# from earlier runs, and a failure prints the blob that replays it. Locally the examples
+# stay random, so they keep finding new cases.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """After the results (so also under -q, where pytest hides its header): how to replay."""
+    order = config.getoption("randomly_seed", None)
+    if config.pluginmanager.hasplugin("randomly") and order is not None:
+        terminalreporter.write_line(f"test order: shuffled, replay with --randomly-seed={order}")
+    else:
+        terminalreporter.write_line("test order: as written (pytest-randomly is off)")
+    examples = (
+        "derandomized, each test's seed fixed by the test itself"
+        if hypothesis_settings.default.derandomize
+        else "random seeds (HYPOTHESIS_PROFILE=ci fixes them)"
+    )
+    terminalreporter.write_line(f"hypothesis profile {HYPOTHESIS_PROFILE!r}: {examples}")
 
 
 # -- no traffic leaves this machine ---------------------------------------------------------
@@ -147,3 +175,14 @@ def person() -> Callable[..., Identity]:
         return Identity(platform="console", workspace=workspace, user=user, language=language, **kw)
 
     return make
+
+
+# -- Slack ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    """The local Slack Web API (tests/support/slack_api.py), taking only the tests' bot token."""
+    fake = await start_fake_slack()
+    yield fake
+    await fake.stop()

@@ -4,7 +4,6 @@ an internal applicant, in nb and en, through the engine and every channel's buil
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,66 +17,14 @@ from bot.channels.teams.handler import labels_for
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply, ScriptLine
 from conversation_guides import GuideBook
-from conversation_guides.schema import ScriptGuide
 from storage.tables import Position
-
-ANSWERS = {
-    "en": {
-        "competence": (
-            "Your six years of payroll in Visma were clearly relevant, but the role needs "
-            "someone who has run the year-end closing alone, and you had done it with support."
-        ),
-        "gaps": (
-            "The job ad asked for written Norwegian at contract level; in the case exercise your "
-            "draft needed a lot of corrections."
-        ),
-        "luxury_problem": (
-            "You met every requirement. We had three strong finalists and chose one who has "
-            "already led a migration to SAP."
-        ),
-        "self_presentation": (
-            "When we asked about the budget conflict you answered in general terms; next time, "
-            "describe what you did and what happened after."
-        ),
-        "internal_value": (
-            "Your team relies on how you run the on-call rota and train every new hire in the "
-            "first month."
-        ),
-    },
-    "nb": {
-        "competence": (
-            "De fem årene dine med lønnskjøring i Visma var helt klart relevante. Vi trengte "
-            "likevel en som har tatt årsoppgjøret alene, og det har du så langt gjort med støtte."
-        ),
-        "gaps": (
-            "Stillingen krever skriftlig norsk på et nivå der du kan skrive avtaleutkast selv. "
-            "I caseoppgaven måtte vi rette en god del i tekstene dine."
-        ),
-        "luxury_problem": (
-            "Du oppfylte alle kravene. Vi hadde tre sterke kandidater i siste runde og valgte en "
-            "som allerede har ledet en overgang til SAP."
-        ),
-        "self_presentation": (
-            "Da vi spurte om budsjettkonflikten, svarte du i generelle vendinger. Fortell neste "
-            "gang hva du gjorde, og hva som skjedde etterpå."
-        ),
-        "internal_value": (
-            "Teamet ditt er avhengig av at du får vaktlista til å gå opp og lærer opp nye "
-            "kolleger den første måneden."
-        ),
-    },
-}
-POSITION = {"en": "Payroll officer", "nb": "Lønnskonsulent"}
-SPOKEN_POSITION = {"en": "Payroll officer", "nb": "lønnskonsulent"}
-# What an internal applicant must never hear, and what a colleague's script must not ask.
-ELSEWHERE = {
-    "en": ("somewhere else", "elsewhere", "another employer", "CV", "apply to us again"),
-    "nb": ("et annet sted", "andre steder", "CV", "søke hos oss igjen"),
-}
-KINDS = ("strongest", "not_strongest", "internal")
-# A label before a colon, as a heading reads ("About your skills:", "Målt mot kravene:").
-HEADING = re.compile(r"^[^.?!,]{1,40}:\s")
-MONTHS = 9  # not the default 12: the script must state the configured period
+from tests.support.call_script import (
+    ANSWERS,
+    KINDS,
+    MONTHS,
+    POSITION,
+    check_transcript,
+)
 
 
 def _recruiter(person: Callable[..., Identity], language: str, **profile: Any) -> Identity:
@@ -98,59 +45,6 @@ async def _script(
     )
     assert reply.form is None and reply.cards, reply.text
     return reply
-
-
-def check_transcript(
-    lines: list[ScriptLine], template: ScriptGuide, language: str, kind: str, ref: str
-) -> None:
-    said = [line.text for line in lines if line.kind == "say"]
-    notes = [line.text for line in lines if line.kind == "note"]
-    everything = "\n".join(line.text for line in lines)
-    # The opening: the candidate's first name, the recruiter and the organisation, the title as
-    # spoken ("stillingen som lønnskonsulent"), and the recruiter's own words nowhere a heading.
-    opening = template.opening
-    assert said[0].startswith(
-        opening.greeting_full.format(candidate="Kari", speaker="Line Berg", organisation="Acme")
-    )
-    assert opening.about.format(position=SPOKEN_POSITION[language]) in said[0]
-    assert "Kari Nordmann" not in everything
-    for text in said:
-        assert not HEADING.match(text), text
-        assert "{" not in text and "}" not in text
-    # Directions are marked as such, never lines to say.
-    assert template.if_they_ask_title in notes and template.check_in_note in notes
-    assert any(note.startswith(template.if_they_ask[0].asks) for note in notes)
-    assert not any(template.if_they_ask_title in text for text in said)
-    # The recruiter's points, each after its spoken lead-in.
-    steps = ["competence", "gaps", "luxury_problem", "self_presentation"]
-    if kind == "internal":
-        steps = ["internal_value", *steps]
-    points = [
-        said.index(f"{template.transitions[key]} {ANSWERS[language][key]}")  # type: ignore[index]
-        for key in steps
-    ]
-    assert points == sorted(points)
-    # "If they ask…" after the points and before the closing.
-    asked = [line.text for line in lines].index(template.if_they_ask_title)
-    closing = [line.text for line in lines].index(" ".join(template.closing_final))
-    assert [line.text for line in lines].index(said[points[-1]]) < asked < closing
-    assert lines[-1].text == " ".join(template.closing_final)
-    assert any(ref in note for note in notes)  # "not a good time": log <id> no-answer
-    pool = template.talent_pool.say.format(months=MONTHS)
-    if kind == "internal":
-        # The value they already create comes first, then "this position only".
-        assert said.index(template.this_position_internal) == points[0] + 1
-        assert " ".join(template.closing_internal) in said
-        for word in ELSEWHERE[language]:
-            assert word not in everything, word
-    else:
-        assert said.index(template.this_position) < points[0]
-        assert " ".join(template.closing_external) in said
-    if kind == "strongest":
-        assert pool in said and str(MONTHS) in pool
-        assert said.index(pool) > [line.text for line in lines].index(template.if_they_ask_title)
-    else:
-        assert pool not in said and "CV" not in everything
 
 
 @pytest.fixture

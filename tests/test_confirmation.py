@@ -13,8 +13,8 @@ from bot.messages import Identity
 from storage.database import create_engine as create_async_engine_for
 from storage.database import make_sessionmaker, migrate
 from storage.tables import AuditEvent, CallPreparation, Candidate, PreparationAnswer
-from tests.test_coach import CONCRETE, add, say
-from tests.test_console import GAPS_EN, run_console
+from tests.support.console import GAPS_EN, run_console
+from tests.support.engine import CONCRETE, add, say
 
 # False alarms the check still raises: "ungt" and "retirement" read as age.
 YOUNG_COMPANY_NB = (

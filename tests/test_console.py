@@ -5,40 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.console import GAPS_EN, ROOT, run_console
 
 COMPETENCE_EN = (
     "Your six years of payroll in Visma were relevant, but the role needs someone who has "
     "run the year-end closing alone."
 )
-GAPS_EN = "The job ad required written Norwegian at contract level; your case draft needed edits."
 COMPETENCE_NB = (
     "Fem år med lønnskjøring i Visma var relevant, men stillingen krever at du har tatt "
     "årsoppgjøret alene."
 )
 GAPS_NB = "Utlysningen krevde skriftlig norsk på avtalenivå; caseutkastet ditt trengte retting."
-
-
-def run_console(database_url: str, lines: list[str], *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
-    env["DATABASE_URL"] = database_url
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), "console", *args],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import pytest
 from bot.channels.console import account_full_name
 from bot.messages import ScriptLine
 from conversation_guides import GuideBook
-from tests.test_call_script import ANSWERS, KINDS, MONTHS, POSITION, check_transcript
+from tests.support.call_script import ANSWERS, KINDS, MONTHS, POSITION, check_transcript
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = {"en": "Your call script for ", "nb": "Samtalemanuset ditt for "}

@@ -110,7 +110,7 @@ async def test_rejection_date_refusals(coach: Coach, person: Callable[..., Ident
     nonsense = await say(coach, who, "add Kari | Nurse | 20/11/2026")
     assert "can't read that date" in nonsense.text and "Try: add" in nonsense.text
     nb = await say(coach, person(user="nb", language="nb"), "legg til Kari | Lærer | 1.12.2026")
-    assert "01.12.2026 har ikke vært ennå" in nb.text
+    assert "01.12.2026 har ikke kommet ennå" in nb.text
     assert "list is empty" not in (await say(coach, who, "list")).text
     assert "You have no candidates yet" in (await say(coach, who, "list")).text
 

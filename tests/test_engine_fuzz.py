@@ -16,7 +16,7 @@ from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply
 from tests.snapshots import snapshot
 from tests.strategies import hostile_text, inbound_text
-from tests.test_coach import CONCRETE, add, say
+from tests.support.engine import CONCRETE, add, say
 
 FUZZ = settings(
     # The database fixture is shared by every example on purpose: state builds up like in use.

@@ -29,7 +29,7 @@ from conversation_guides.practice import SCENARIO_ORDER
 from storage.tables import Base, PracticeRun
 from tests.conftest import POSTGRES_URL
 from tests.practice_scripts import CHANGES, COMMON, MARKER, MISTAKES, POINTS, matches, script
-from tests.test_coach import add, say
+from tests.support.engine import add, say
 
 POSITION = {"nb": "Lønnsmedarbeider", "en": "Payroll officer"}
 

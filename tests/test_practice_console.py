@@ -12,7 +12,7 @@ from conversation_guides.practice import SCENARIO_ORDER
 from storage.database import create_engine as create_async_engine_for
 from tests.conftest import POSTGRES_URL
 from tests.practice_scripts import COMMON, MARKER, POINTS, matches, script
-from tests.test_console import run_console
+from tests.support.console import run_console
 
 POSITION = {"nb": "Lønnsmedarbeider", "en": "Payroll officer"}
 

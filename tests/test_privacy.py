@@ -30,7 +30,7 @@ from storage.tables import (
 )
 from tests.conftest import Clock, engine_of
 from tests.snapshots import snapshot
-from tests.test_coach import CONCRETE, add, say
+from tests.support.engine import CONCRETE, add, say
 
 NOTE = "left a voicemail, sounded upset about the salary"
 

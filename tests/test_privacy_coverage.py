@@ -15,7 +15,7 @@ from bot.settings import Settings
 from storage.privacy import CANDIDATE_DATA, Covered
 from storage.tables import AtsApplication, Base, Candidate
 from tests.conftest import Clock
-from tests.test_coach import CONCRETE, add, say
+from tests.support.engine import CONCRETE, add, say
 
 
 def holding_candidate_data() -> dict[str, Table]:

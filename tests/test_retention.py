@@ -32,7 +32,7 @@ from storage.tables import (
     Workspace,
 )
 from tests.conftest import Clock, engine_of
-from tests.test_coach import CONCRETE, add, say
+from tests.support.engine import CONCRETE, add, say
 
 ROOT = Path(__file__).resolve().parent.parent
 

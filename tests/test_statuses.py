@@ -9,7 +9,7 @@ import pytest
 
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply, Status
-from tests.test_coach import CONCRETE, add, say
+from tests.support.engine import CONCRETE, add, say
 
 DONE, REFUSED, REPEAT = Status.DONE, Status.REFUSED, Status.REPEAT
 

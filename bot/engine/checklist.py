@@ -7,7 +7,6 @@ from bot import commands, confirmation, script
 from bot.concreteness import Assessment, assess
 from bot.engine.candidates import Candidates
 from bot.engine.context import (
-    MAX_ANSWER,
     Concept,
     Context,
     Handler,
@@ -16,7 +15,7 @@ from bot.engine.context import (
     own_candidate,
     preparation,
 )
-from bot.messages import Form, FormField, Identity, Reply, Status
+from bot.messages import MAX_ANSWER, Form, FormField, Identity, Reply, Status
 from conversation_guides.schema import Guide, Step
 from storage import queries
 from storage.errors import DATABASE_ERRORS

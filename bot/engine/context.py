@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import commands
-from bot.messages import MAX_ANSWER, Identity, Reply, Status
+from bot.messages import Identity, Reply, Status
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from conversation_guides.schema import Guide

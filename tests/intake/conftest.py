@@ -32,7 +32,7 @@ from storage.tables import (
     Recruiter,
 )
 from tests.conftest import Clock, engine_of
-from tests.reminders.fake_slack import TOKEN, FakeSlack, start_fake_slack
+from tests.support.slack_api import BOT_TOKEN, FakeSlack
 
 HERE = Path(__file__).parent
 TEAM = "T0NORDIC"
@@ -165,18 +165,11 @@ class Harness:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake, runner = await start_fake_slack()
-    yield fake
-    await runner.cleanup()
-
-
-@pytest.fixture
 def intake_settings(database_url: str, slack: FakeSlack) -> Settings:
     return Settings(
         DATABASE_URL=database_url,
         COACH_ADMINS=ADMIN,
-        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_API_URL=slack.url,
         COACH_PUBLIC_URL="https://coach.example.com",
         COACH_REMINDER_PACE_SECONDS="0",

@@ -12,8 +12,8 @@ from bot.wiring import build_web_app
 from conversation_guides import GuideBook
 from tests.conftest import Clock, engine_of
 from tests.intake.conftest import RECRUITER, TEAM, Harness, Hook
-from tests.intake.test_greenhouse import LINE, rejected
-from tests.reminders.fake_slack import FakeSlack
+from tests.support.intake import LINE, rejected
+from tests.support.slack_api import FakeSlack
 
 
 async def test_admins_get_a_url_and_secret_once_and_can_rotate(harness: Harness) -> None:

@@ -9,16 +9,10 @@ from sqlalchemy import text
 
 from bot.coach import Coach
 from conversation_guides import GuideBook
-from tests.channels.slack.conftest import (
-    POSTGRES_URL,
-    Bot,
-    FakeSlack,
-    running_bot,
-    settle,
-    slack_settings,
-)
-from tests.channels.slack.test_slack_buttons_home import click, logs, script_message
 from tests.conftest import Clock
+from tests.support.slack import POSTGRES_URL, Bot, running_bot, settle, slack_settings
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_buttons import click, logs, script_message
 
 DOWN = "I can't reach my database right now"
 

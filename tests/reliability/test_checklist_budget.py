@@ -11,8 +11,8 @@ import time
 
 from sqlalchemy import text
 
-from tests.channels.slack.conftest import POSTGRES_URL, Bot
-from tests.channels.slack.test_slack_modal import CONCRETE, open_checklist, preparation, submit
+from tests.support.slack import POSTGRES_URL, Bot
+from tests.support.slack_checklist import CONCRETE, open_checklist, preparation, submit
 
 HOLD = 2.6  # longer than the 2 s the coach gives itself, shorter than Slack's 3 s
 

@@ -17,14 +17,9 @@ from bot.coach import Coach
 from bot.messages import Inbound
 from bot.wiring import build_web_app
 from storage.errors import PROBLEMS, describe
-from tests.channels.slack.conftest import (
-    POSTGRES_URL,
-    FakeSlack,
-    serving,
-    signed_headers,
-    slack_settings,
-)
 from tests.conftest import engine_of
+from tests.support.slack import POSTGRES_URL, serving, signed_headers, slack_settings
+from tests.support.slack_api import FakeSlack
 
 NESTED = "[" * 5000 + "]" * 5000  # 10 kB: a RecursionError in json.loads without the limit
 

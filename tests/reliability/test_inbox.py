@@ -15,9 +15,10 @@ from bot.retention import purge
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.tables import Candidate, InboxItem
-from tests.channels.slack.conftest import TEAM, USER, FakeSlack, running_bot, slack_settings
-from tests.channels.slack.test_slack_modal import CONCRETE
 from tests.conftest import Clock
+from tests.support.slack import USER, running_bot, slack_settings
+from tests.support.slack_api import TEAM, FakeSlack
+from tests.support.slack_checklist import CONCRETE
 
 LEASE = 0.3
 

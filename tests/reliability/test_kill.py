@@ -24,14 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from storage.tables import CallPreparation, Candidate, InboxItem
-from tests.channels.slack.conftest import (
-    BOT_TOKEN,
-    SIGNING_SECRET,
-    TEAM,
-    FakeSlack,
-    signed_headers,
-)
-from tests.channels.slack.test_slack_modal import CONCRETE, inputs
+from tests.support.slack import SIGNING_SECRET, signed_headers
+from tests.support.slack_api import BOT_TOKEN, TEAM, FakeSlack
+from tests.support.slack_checklist import CONCRETE, inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDS = 40

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.coach import Coach
 from conversation_guides import GuideBook
 from storage.tables import Candidate, InboxItem
-from tests.channels.slack.conftest import FakeSlack, running_bot, settle, slack_settings
 from tests.conftest import Clock
+from tests.support.slack import running_bot, settle, slack_settings
+from tests.support.slack_api import FakeSlack
 
 CAPACITY = 4
 COMMANDS = 60

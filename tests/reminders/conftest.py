@@ -18,30 +18,23 @@ from bot.reminders import Summary, run_batch
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.tables import Recruiter, ReminderDelivery
-from tests.channels.teams.fixtures import (
+from tests.conftest import Clock
+from tests.support.slack_api import BOT_TOKEN, FakeSlack
+from tests.support.teams_fixtures import (
     bot_connector,
     identity_provider,
     quick_retries,
     start_bot,
 )
-from tests.conftest import Clock
-from tests.reminders.fake_slack import TOKEN, FakeSlack, start_fake_slack
 
 # The Teams channel's own fixtures, not a second fake: the Bot Connector and the real server.
 __all__ = ["bot_connector", "identity_provider", "quick_retries", "start_bot"]
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    fake, runner = await start_fake_slack()
-    yield fake
-    await runner.cleanup()
-
-
-@pytest.fixture
 def make_notifier(slack: FakeSlack, guides: GuideBook) -> Callable[[], Notifier]:
     """The real Slack notifier, talking to the fake Slack."""
-    settings = Settings(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.url)
+    settings = Settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.url)
     return lambda: SlackNotifier.from_settings(settings, guides)
 
 

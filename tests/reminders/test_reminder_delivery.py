@@ -37,7 +37,7 @@ from storage.database import create_engine, make_sessionmaker
 from storage.tables import Recruiter
 from tests.conftest import Clock
 from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
-from tests.reminders.fake_slack import TOKEN, FakeSlack
+from tests.support.slack_api import BOT_TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +51,7 @@ async def test_one_dm_per_due_recruiter_and_a_second_run_sends_none(
     await hire("U3")  # nobody waiting
 
     first = await run(coach, notifiers)
-    assert sorted(slack.users()) == ["U1", "U2"]
+    assert sorted(slack.recipients()) == ["U1", "U2"]
     assert first == Summary(due=2, sent=2)
     post = next(p for p in slack.posts if p.user == "U1")
     assert "Kari Nordmann" in post.text and "Ola Nordmann" not in post.text
@@ -61,7 +61,7 @@ async def test_one_dm_per_due_recruiter_and_a_second_run_sends_none(
     assert len(slack.posts) == 2
     clock.advance(hours=9)  # 09:00 in Los Angeles
     assert await run(coach, notifiers) == Summary(due=1, sent=1)
-    assert slack.users()[-1] == "LA"
+    assert slack.recipients()[-1] == "LA"
 
 
 async def test_platform_without_notifier_is_skipped_not_claimed(
@@ -111,7 +111,7 @@ async def test_concurrent_runs_on_separate_engines_send_each_once(
     finally:
         for engine in engines:
             await engine.dispose()
-    assert sorted(slack.users()) == users
+    assert sorted(slack.recipients()) == users
     assert sum(s.sent for s in summaries) == len(users)
     assert all(s.due == len(users) and s.failed == 0 for s in summaries)
     assert sum(s.skipped for s in summaries) == 2 * len(users)
@@ -134,7 +134,7 @@ async def test_two_remind_processes_at_once(
     }
     environment.update(
         DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET="not-used-by-remind",
         SLACK_API_URL=slack.url,
         COACH_REMINDER_PACE_SECONDS="0",
@@ -162,7 +162,7 @@ async def test_two_remind_processes_at_once(
     assert [len(lines) for lines in summaries] == [1, 1]
     sent = [int(lines[0][1]) for lines in summaries]
     assert sum(sent) == len(users)
-    assert sorted(slack.users()) == users
+    assert sorted(slack.recipients()) == users
     assert not any("Candidate" in err.decode() for _, err in outputs)
 
 
@@ -195,11 +195,11 @@ async def test_crash_between_claim_and_send_is_recovered_after_the_lease(
     # Another run while the claim is fresh: the dead process might still be sending.
     clock.advance(minutes=5)
     assert await run(coach, notifiers) == Summary(due=1, sent=1)
-    assert slack.users() == ["U2"]
+    assert slack.recipients() == ["U2"]
 
     clock.advance(seconds=(LEASE.total_seconds() - 5 * 60) + 1)
     assert await run(coach, notifiers) == Summary(due=1, sent=1)
-    assert slack.users() == ["U2", "U1"]
+    assert slack.recipients() == ["U2", "U1"]
     assert await deliveries(sessions) == {"U1": ("sent", 2), "U2": ("sent", 1)}
     clock.advance(minutes=30)
     assert await run(coach, notifiers) == Summary()
@@ -224,7 +224,7 @@ async def test_failing_recruiter_does_not_stop_the_batch(
     with caplog.at_level(logging.INFO, logger="bot.reminders"):
         summary = await run(coach, notifiers)
     assert summary == Summary(due=4, sent=2, failed=2, gone=1)
-    assert sorted(slack.users()) == ["U2", "U4"]
+    assert sorted(slack.recipients()) == ["U2", "U4"]
     assert await deliveries(sessions) == {
         "U1": ("failed", 1),
         "U2": ("sent", 1),
@@ -262,7 +262,7 @@ async def test_failing_recruiter_does_not_stop_the_batch(
     await coach.handle(gone, Inbound(text="list"))
     slack.gone.clear()
     assert await run(coach, notifiers) == Summary(due=1, sent=1)
-    assert slack.users()[-1] == "U3"
+    assert slack.recipients()[-1] == "U3"
 
 
 async def test_a_transient_failure_is_sent_on_a_later_run(
@@ -274,7 +274,7 @@ async def test_a_transient_failure_is_sent_on_a_later_run(
     slack.broken.clear()
     clock.advance(seconds=LEASE.total_seconds() + 1)
     assert await run(coach, notifiers) == Summary(due=1, sent=1)
-    assert slack.users() == ["U1"]
+    assert slack.recipients() == ["U1"]
 
 
 async def test_429_retry_after_is_honoured(
@@ -287,7 +287,7 @@ async def test_429_retry_after_is_honoured(
     assert slack.rate_limited == 1
     # The fake Slack keeps answering 429 to anyone who does not wait the Retry-After out.
     assert slack.violations == 0
-    assert sorted(slack.users()) == ["U1", "U2", "U3"]
+    assert sorted(slack.recipients()) == ["U1", "U2", "U3"]
 
 
 async def test_sends_are_paced(
@@ -331,7 +331,7 @@ async def test_snoozed_reminder_comes_back_once(
     assert await run(coach, notifiers) == Summary(due=1, sent=1)
     clock.now = utc(2026, 12, 1, 9, 0)
     assert await run(coach, notifiers) == Summary()
-    assert slack.users() == ["U1", "U1", "U1"]
+    assert slack.recipients() == ["U1", "U1", "U1"]
 
 
 async def test_remind_for_cron(
@@ -350,7 +350,7 @@ async def test_remind_for_cron(
     with caplog.at_level(logging.INFO, logger="bot.reminders"):
         assert await remind(settings, guides, everyone=True, notifiers=notifiers) == 0
         assert await remind(settings, guides, everyone=True, notifiers=notifiers) == 0
-    assert sorted(slack.users()) == ["U1", "U2"]
+    assert sorted(slack.recipients()) == ["U1", "U2"]
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("reminders:")]
     assert lines == [
         "reminders: due=2 sent=2 skipped=0 failed=0 (gone=0)",
@@ -380,7 +380,7 @@ async def test_reminder_loop_runs_every_minute(
 
     with pytest.raises(asyncio.CancelledError):
         await reminder_loop(coach, notifiers, sleep=sleep)
-    assert slack.users() == ["U1"]
+    assert slack.recipients() == ["U1"]
     assert len(waits) == 2 and all(0 < wait <= 60 for wait in waits)
 
 
@@ -400,7 +400,7 @@ async def test_serve_runs_the_loop_in_the_background(
             await asyncio.sleep(0.01)
     finally:
         await runner.cleanup()
-    assert slack.users() == ["U1"]
+    assert slack.recipients() == ["U1"]
     assert await plan(coach, clock.now) == []
 
 
@@ -448,7 +448,7 @@ async def test_a_slack_error_about_the_user_marks_only_that_recruiter_gone(
     await hire("U2", ("Ola Nordmann", "Nurse"))
     slack.errors["U1"] = code
     assert await run(coach, notifiers) == Summary(due=2, sent=1, failed=1, gone=1)
-    assert slack.users() == ["U2"]
+    assert slack.recipients() == ["U2"]
     assert await deliveries(sessions) == {"U1": ("gone", 1), "U2": ("sent", 1)}
     assert await unreachable(sessions) == {"U1": clock.now, "U2": None}
 
@@ -498,7 +498,7 @@ async def test_a_slack_error_about_the_app_stops_slack_for_the_run_and_marks_nob
     slack.app_error = None  # the token is fixed: the next run reaches everyone at once
     clock.advance(minutes=1)
     assert await run(coach, notifiers) == Summary(due=3, sent=3)
-    assert sorted(slack.users()) == ["U1", "U2", "U3"]
+    assert sorted(slack.recipients()) == ["U1", "U2", "U3"]
     assert sorted((await deliveries(sessions)).values()) == [("sent", 1)] * 3
 
 
@@ -532,5 +532,5 @@ async def test_workspaces_are_served_side_by_side_each_at_its_own_pace(
     # Two pauses per workspace (between its three DMs), not five for the platform.
     assert pauses == [0.5] * 4
     # The two workspaces' DMs interleave: neither waited for the other to finish.
-    order = [user[1:3] for user in slack.users()]
+    order = [user[1:3] for user in slack.recipients()]
     assert order != sorted(order)

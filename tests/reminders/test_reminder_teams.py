@@ -21,7 +21,10 @@ from bot.notify import Notifier
 from bot.reminders import LEASE, MAX_ATTEMPTS, Summary
 from bot.settings import Settings
 from storage.tables import Candidate, Recruiter
-from tests.channels.teams.fakes import (
+from tests.conftest import Clock
+from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
+from tests.support.slack_api import FakeSlack
+from tests.support.teams_api import (
     CREATE,
     TENANT,
     FakeConnector,
@@ -30,9 +33,6 @@ from tests.channels.teams.fakes import (
     Teams,
     flat_actions,
 )
-from tests.conftest import Clock
-from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
-from tests.reminders.fake_slack import FakeSlack
 
 # Teams recruiters start using the bot the Monday before the test clock's (2026-11-23 09:00 UTC).
 JOINED = utc(2026, 11, 16, 9, 0)
@@ -268,7 +268,7 @@ async def test_mixed_batch_one_platforms_failures_do_not_stop_the_other(
 
     summary = await run(coach, {**notifiers, "teams": teams_notifier})
     assert summary == Summary(due=4, sent=2, failed=2, gone=1)
-    assert slack.users() == ["U2"]
+    assert slack.recipients() == ["U2"]
     assert sent_to(bot_connector) == [fine.conversation]
     assert await deliveries(sessions) == {
         "U1": ("failed", 1),
@@ -314,7 +314,7 @@ async def test_the_app_refused_on_one_platform_stops_only_that_platform(
         assert sorted(sent_to(bot_connector)) == [f"a:personal-aad-{n}" for n in (1, 2, 3)]
     else:
         assert bot_connector.attempts == 1 and bot_connector.messages() == []
-        assert sorted(slack.users()) == ["U1", "U2", "U3"]
+        assert sorted(slack.recipients()) == ["U1", "U2", "U3"]
     stops = [r.getMessage() for r in caplog.records if "refused the app" in r.getMessage()]
     assert len(stops) == 1
     assert stops[0].startswith(f"reminders: {refused} refused the app")

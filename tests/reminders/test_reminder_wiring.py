@@ -13,13 +13,13 @@ from bot.settings import Settings
 from bot.wiring import add_background_work, build_notifiers
 from tests.conftest import Clock
 from tests.reminders.conftest import Hire
-from tests.reminders.fake_slack import TOKEN, FakeSlack
+from tests.support.slack_api import BOT_TOKEN, FakeSlack
 
 
 def test_a_notifier_for_each_configured_platform(coach: Coach, database_url: str) -> None:
     coach.settings = Settings(DATABASE_URL=database_url)
     assert sorted(build_notifiers(coach)) == ["teams"]
-    coach.settings = Settings(DATABASE_URL=database_url, SLACK_BOT_TOKEN=TOKEN)
+    coach.settings = Settings(DATABASE_URL=database_url, SLACK_BOT_TOKEN=BOT_TOKEN)
     assert sorted(build_notifiers(coach)) == ["slack", "teams"]
 
 
@@ -29,7 +29,7 @@ async def test_serve_sends_due_reminders_through_the_notifiers_it_built(
     await hire("U1", ("Kari Nordmann", "Nurse"))
     settings = Settings(
         DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_API_URL=slack.url,
         COACH_REMINDER_PACE_SECONDS="0",
     )
@@ -45,5 +45,5 @@ async def test_serve_sends_due_reminders_through_the_notifiers_it_built(
             await asyncio.sleep(0.01)
     finally:
         await runner.cleanup()
-    assert slack.users() == ["U1"]
+    assert slack.recipients() == ["U1"]
     assert await plan(coach, clock.now) == []

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from bot import commands
 from bot.coach import Coach
 from bot.messages import Identity, Inbound
-from tests.channels.slack.conftest import SIGNING_SECRET, TEAM, USER, Bot
 from tests.strategies import command_text, hostile_text, inbound_text, json_payload
+from tests.support.slack import SIGNING_SECRET, USER, Bot
+from tests.support.slack_api import TEAM
 
 OTHER_TEAM = "T0OTHER"
 NAME = "Zorblax Quintavalle"

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from bot.messages import Identity
 from storage.tables import Recruiter, Workspace
-from tests.channels.slack.conftest import TEAM, USER, Bot, settle
 from tests.channels.slack.hostile import (
     BOOKKEEPING,
     INTRUDERS,
@@ -23,8 +22,10 @@ from tests.channels.slack.hostile import (
     post_raw,
     verb_commands,
 )
-from tests.channels.slack.test_slack_modal import CONCRETE, inputs
 from tests.snapshots import snapshot
+from tests.support.slack import USER, Bot, settle
+from tests.support.slack_api import TEAM
+from tests.support.slack_checklist import CONCRETE, inputs
 
 FORM = "application/x-www-form-urlencoded"
 

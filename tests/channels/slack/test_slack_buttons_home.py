@@ -7,50 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.tables import CallLog, Candidate
-from tests.channels.slack.conftest import USER, Bot, find_button, settle
-from tests.channels.slack.test_slack_modal import CONCRETE, inputs, open_checklist, submit
+from storage.tables import Candidate
 from tests.conftest import Clock
-
-
-async def script_message(bot: Bot, candidate: str) -> dict[str, Any]:
-    """Prepare a call through the modal; the DM'd script as Slack would hold it."""
-    view = await open_checklist(bot, candidate)
-    assert await submit(bot, view, CONCRETE) == (200, "")
-    call = (await bot.fake.wait_for("chat.postMessage"))[-1]
-    return {
-        "ts": "1700000000.000100",
-        "channel": f"D{USER}",
-        "text": call.params["text"],
-        "blocks": call.params["blocks"],
-    }
-
-
-def click(bot: Bot, message: dict[str, Any], command: str, **kw: Any) -> dict[str, Any]:
-    button, block_id = find_button(message["blocks"], command)
-    container = {
-        "type": "message",
-        "message_ts": message["ts"],
-        "channel_id": message["channel"],
-        "is_ephemeral": False,
-    }
-    return bot.slack.block_action(
-        button,
-        block_id,
-        container,
-        message=message,
-        response_url=bot.fake.response_url("button"),
-        **kw,
-    )
-
-
-async def logs(bot: Bot, candidate: str) -> list[CallLog]:
-    async with bot.sessions() as session:
-        row = await session.scalar(select(Candidate).where(Candidate.public_id == candidate))
-        assert row is not None
-        return list(
-            (await session.scalars(select(CallLog).where(CallLog.candidate_id == row.id))).all()
-        )
+from tests.support.slack import USER, Bot, find_button, settle
+from tests.support.slack_buttons import click, home, logs, script_message
+from tests.support.slack_checklist import inputs
 
 
 async def test_called_button_logs_once_and_updates_the_message(bot: Bot) -> None:
@@ -118,17 +79,6 @@ async def test_outcome_button_on_an_ephemeral_list_answers_beside_it(bot: Bot) -
     answer = (await bot.fake.wait_responses(before + 1))[before]
     assert "Logged: Kari Nordmann – did not want feedback" in answer["text"]
     assert not bot.fake.called("chat.update")
-
-
-async def home(bot: Bot) -> dict[str, Any]:
-    published = len(bot.fake.called("views.publish"))
-    assert await bot.slack.event({"type": "app_home_opened", "user": USER, "tab": "home"}) == (
-        200,
-        "",
-    )
-    call = (await bot.fake.wait_for("views.publish", published + 1))[-1]
-    assert call.params["user_id"] == USER
-    return call.params["view"]
 
 
 async def test_app_home_lists_pending_candidates_oldest_first(bot: Bot, clock: Clock) -> None:

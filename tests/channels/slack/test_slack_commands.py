@@ -6,29 +6,11 @@ from sqlalchemy import func, select
 
 from bot.messages import language_from_locale
 from storage.tables import Candidate, ProcessedEvent, Recruiter
-from tests.channels.slack.conftest import TEAM, USER, Bot, settle
 from tests.conftest import Clock
+from tests.conversations import CONVERSATION, EMPTY
 from tests.statements import counting
-
-# (what the recruiter types after /feedback-call, what the ephemeral answer must contain)
-CONVERSATION_EN = [
-    ("", "I help you give rejected candidates"),
-    ("help", "Nobody is waiting for a call from you"),
-    ("add Ola Nordmann | Nurse", "Added Ola Nordmann"),
-    ("list", "Your candidates (1), oldest first"),
-    ("log Ola no-answer", "Logged: no answer from Ola Nordmann (try 1)"),
-    ("log Ola skipped", "Please say why you skip this call"),
-    ("log Ola called", "Logged: Ola Nordmann – called"),
-    ("log Ola declined", "Ola Nordmann is logged as called. Change it to did not want feedback?"),
-    ("report", "Nurse: 1 called, 0 declined, 0 skipped, 0 waiting – 100% of 1 reached"),
-    ("report Nurse", "Nurse: 1 called"),
-    ("remind fri 14:30", "every Friday at 14:30 (Europe/Oslo)"),
-    ("remind off", "Weekly reminders are off"),
-    ("frobnicate", "I don't know the command “frobnicate”"),
-    ("add just a name", "Try: add Kari Nordmann | Sales manager"),
-    ("log Ola", "What happened?"),
-    ("remind mon 25:00", "Give the time as HH:MM"),
-]
+from tests.support.slack import USER, Bot, settle
+from tests.support.slack_api import TEAM
 
 CONVERSATION_NB = [
     ("help", "Jeg hjelper deg"),
@@ -38,8 +20,8 @@ CONVERSATION_NB = [
 ]
 
 
-async def test_every_command_answers_ephemerally_in_english(bot: Bot) -> None:
-    for said, expected in CONVERSATION_EN:
+async def test_the_conversation_answers_ephemerally_in_english(bot: Bot) -> None:
+    for said, expected in [EMPTY, *CONVERSATION]:
         answer = await bot.say(said)
         assert expected in answer["text"], (said, answer["text"])
         # The same words are in the blocks Slack shows.

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.confirmation import AUDIT_ACTION, field_key
 from storage.tables import AuditEvent
-from tests.channels.slack.conftest import USER, Bot
-from tests.channels.slack.test_slack_modal import CONCRETE, open_checklist, preparation, submit
+from tests.support.slack import USER, Bot
+from tests.support.slack_checklist import CONCRETE, open_checklist, preparation, submit
 
 PENSION = "You haven't worked with pension schemes, and retirement rules are half this job."
 REQUIREMENT = "Payroll lead: pension schemes and retirement rules are half the position."

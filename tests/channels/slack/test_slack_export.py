@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from bot.messages import Identity
 from storage.tables import AuditEvent
-from tests.channels.slack.conftest import TEAM, USER, Bot, settle
 from tests.channels.slack.hostile import Victim
+from tests.support.slack import USER, Bot, settle
+from tests.support.slack_api import TEAM
 
 ADMIN = "admin-user"
 

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.messages import Identity, is_platform_id
 from bot.server import MAX_BODY
-from tests.channels.slack.conftest import TEAM, USER, Bot, settle
 from tests.channels.slack.hostile import (
     BOOKKEEPING,
     INTRUDERS,
@@ -34,6 +33,8 @@ from tests.channels.slack.hostile import (
     watch_engine,
 )
 from tests.snapshots import snapshot
+from tests.support.slack import USER, Bot, settle
+from tests.support.slack_api import TEAM
 
 FUZZ = settings(
     # The bot and its database are shared by every example on purpose: state builds up.

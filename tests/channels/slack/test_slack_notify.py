@@ -8,7 +8,7 @@ from bot.channels.slack.notify import SlackNotifier, web_client
 from bot.messages import Button, Card, Reply
 from bot.notify import DeliveryError, Recipient
 from conversation_guides import GuideBook
-from tests.channels.slack.conftest import BOT_TOKEN, FakeSlack
+from tests.support.slack_api import BOT_TOKEN, FakeSlack
 
 REPLY = Reply(
     text="3 candidates are waiting for your call.",

@@ -37,9 +37,9 @@ from storage.database import create_engine, make_sessionmaker
 from storage.encryption import Cipher, InvalidToken
 from storage.tables import AuditEvent, Base, Candidate, SlackInstallation, Workspace
 from tests.channels.slack import fake_oauth
-from tests.channels.slack.conftest import POSTGRES_URL, SIGNING_SECRET, serving, signed_headers
 from tests.channels.slack.fake_oauth import APP_ID, CLIENT_ID, CLIENT_SECRET, FakeOAuthSlack, Grant
 from tests.conftest import Clock, engine_of
+from tests.support.slack import POSTGRES_URL, SIGNING_SECRET, serving, signed_headers
 
 KEY = Fernet.generate_key().decode()
 COOKIE = "slack-app-oauth-state"

@@ -16,8 +16,9 @@ from bot.messages import Identity
 from conversation_guides import GuideBook
 from conversation_guides.practice import SCENARIO_ORDER
 from storage.tables import Base, PracticeRun
-from tests.channels.slack.conftest import TEAM, USER, Bot
 from tests.practice_scripts import CHANGES, COMMON, MARKER, POINTS, matches, script
+from tests.support.slack import USER, Bot
+from tests.support.slack_api import TEAM
 
 POSITION = {"nb": "Lønnsmedarbeider", "en": "Payroll officer"}
 

@@ -14,19 +14,18 @@ from sqlalchemy import func, select
 from bot.coach import Coach
 from conversation_guides import GuideBook
 from storage.tables import Candidate, Recruiter
-from tests.channels.slack.conftest import (
-    BOT_TOKEN,
+from tests.conftest import Clock
+from tests.support.slack import (
     SIGNING_SECRET,
     Bot,
-    FakeSlack,
     running_bot,
     settle,
     signed_headers,
     slack_settings,
 )
-from tests.channels.slack.test_slack_buttons_home import click, home, script_message
-from tests.channels.slack.test_slack_modal import CONCRETE, inputs, open_checklist
-from tests.conftest import Clock
+from tests.support.slack_api import BOT_TOKEN, FakeSlack
+from tests.support.slack_buttons import click, home, script_message
+from tests.support.slack_checklist import CONCRETE, inputs, open_checklist
 
 
 async def nothing_stored(bot: Bot) -> None:

@@ -8,7 +8,8 @@ import json
 from typing import Any
 
 from conversation_guides import GuideBook
-from tests.channels.slack.conftest import TEAM, USER, Bot
+from tests.support.slack import USER, Bot
+from tests.support.slack_api import TEAM
 
 REQUIREMENTS = "Vi la mest vekt på erfaring med årsoppgjør på egen hånd i Visma."
 STRENGTHS = "Vi valgte en som har ledet en overgang til SAP i en virksomhet på vår størrelse."

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from bot.coach import Coach
 from storage.tables import Candidate
 from tests.grammar_walk import NAME, WALK, leaks
-
-from .conftest import TEAM, Bot, FakeSlack, running_bot, settle, slack_settings
+from tests.support.slack import Bot, running_bot, settle, slack_settings
+from tests.support.slack_api import TEAM, FakeSlack
 
 ADMIN = "admin-user"
 CHANNEL = "C0GENERAL"

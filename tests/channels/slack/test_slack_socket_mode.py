@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.channels.slack import start_socket_mode
 from bot.coach import Coach
-from tests.channels.slack.conftest import FakeSlack, slack_settings
+from tests.support.slack import slack_settings
+from tests.support.slack_api import FakeSlack
 
 
 async def test_socket_mode_connects_through_the_configured_api(

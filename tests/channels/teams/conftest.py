@@ -1,4 +1,5 @@
-"""Fixtures: a local Bot Connector, a local identity provider, the real server app."""
+"""Fixtures: a local Bot Connector, a local identity provider, the real server app, and a
+victim's candidate for the access and fuzz tests."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from .fakes import Running, Teams
-from .fixtures import bot_connector, identity_provider, quick_retries, start_bot
+from tests.support.teams_access import victim
+from tests.support.teams_api import Running, Teams
+from tests.support.teams_fixtures import bot_connector, identity_provider, quick_retries, start_bot
 
-__all__ = ["bot_connector", "identity_provider", "quick_retries", "start_bot"]
+__all__ = ["bot_connector", "identity_provider", "quick_retries", "start_bot", "victim"]
 
 
 @pytest.fixture

@@ -12,13 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.tables import Recruiter
 from tests.channels.slack.hostile import BOOKKEEPING, Victim, leaks, verb_commands
-from tests.channels.slack.test_slack_modal import CONCRETE
 from tests.snapshots import snapshot
-
-from .fakes import TENANT, FakeConnector, Running
-from .test_teams_fuzz import INTRUDERS, post, victim, with_sender, without_profiles
-
-__all__ = ["victim"]  # the fixture, shared with the fuzz test
+from tests.support.slack_checklist import CONCRETE
+from tests.support.teams_access import INTRUDERS, post, with_sender, without_profiles
+from tests.support.teams_api import TENANT, FakeConnector, Running
 
 
 @pytest.mark.parametrize("intruder", INTRUDERS, ids=["colleague", "other-tenant", "other-admin"])

@@ -16,8 +16,7 @@ from bot.channels.teams import BotFrameworkEndpoints, mount_teams
 from bot.coach import Coach
 from bot.settings import Settings
 from storage.tables import Candidate
-
-from .fakes import FakeConnector, IdentityProvider, Teams
+from tests.support.teams_api import FakeConnector, IdentityProvider, Teams
 
 APP_ID = "00000000-aaaa-bbbb-cccc-000000000001"
 APP_PASSWORD = "app-password-for-tests"

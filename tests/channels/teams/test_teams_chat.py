@@ -7,32 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.tables import Candidate, Recruiter, Workspace
-
-from .fakes import BOT_ID, TENANT, FakeConnector, Running, Teams, flat_actions
+from tests.conversations import CONVERSATION, EMPTY, play
+from tests.support.teams_api import BOT_ID, TENANT, FakeConnector, Running, Teams, flat_actions
 
 GREETING_EN = "Hi, I'm Feedback Call Coach."
-
-# (what the recruiter writes, what the coach's answer contains): a whole conversation as data.
-CONVERSATION = [
-    ("", "I help you give rejected candidates"),
-    ("help", "Nobody is waiting for a call from you right now."),
-    ("feedback-call add Kari Nordmann | Nurse", "Added Kari Nordmann ("),
-    ("add Ola Hansen | Nurse | internal", "internal applicant, for the Nurse position"),
-    ("list", "Your candidates (2), oldest first:"),
-    ("log Ola no-answer", "Logged: no answer from Ola Hansen (try 1)."),
-    ("log Ola skipped", "Please say why you skip this call"),
-    ("log Ola skipped we meet in person on Monday", "Logged: Ola Hansen – skipped."),
-    ("log Kari called", "Logged: Kari Nordmann – called."),
-    ("log Kari called", "Kari Nordmann is already logged as called. Nothing was changed."),
-    ("log Kari declined", "Kari Nordmann is logged as called. Change it to did not want feedback?"),
-    ("report", "Nurse: 1 called, 0 declined, 1 skipped, 0 waiting – 50% of 2 reached"),
-    ("report Nurse", "Nurse: 1 called"),
-    ("remind fri 14:30", "every Friday at 14:30 (Europe/Oslo)"),
-    ("remind off", "Weekly reminders are off."),
-    ("log Nobody called", "I can't find “Nobody” among your candidates."),
-    ("dance", "I don't know the command “dance”."),
-    ("remind fri 25:00", "Give the time as HH:MM"),
-]
 
 # Commands other issues implement in the engine: the channel must relay the engine's answer.
 RELAYED = ["consent Kari", "consent Kari withdraw", "pool", "export Kari", "erase Kari"]
@@ -41,12 +19,15 @@ RELAYED = ["consent Kari", "consent Kari withdraw", "pool", "export Kari", "eras
 async def test_every_command_through_chat(teams: Teams, bot_connector: FakeConnector) -> None:
     assert await teams.say("help") == 201
     assert bot_connector.texts()[0].startswith(GREETING_EN)
-    for said, expected in CONVERSATION:
+
+    async def say(text: str) -> str:
         bot_connector.clear()
-        assert await teams.say(said) == 201, said
+        assert await teams.say(text) == 201, text
         texts = bot_connector.texts()
-        assert len(texts) == 1, (said, texts)
-        assert expected in texts[0], (said, texts[0])
+        assert len(texts) == 1, (text, texts)
+        return texts[0]
+
+    await play(say, [EMPTY, *CONVERSATION])
     error = "Something went wrong on my side"
     for said in RELAYED:
         bot_connector.clear()

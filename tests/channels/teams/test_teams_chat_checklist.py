@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.tables import Candidate, PreparationAnswer
-
-from .fakes import FakeConnector, Teams
+from tests.support.teams_api import FakeConnector, Teams
 
 COMPETENCE = (
     "Your six years of payroll in Visma were relevant, but the role needs someone who has "

@@ -9,9 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.confirmation import AUDIT_ACTION, field_key
 from storage.tables import AuditEvent, CallPreparation
-
-from .fakes import FakeConnector, Teams
-from .test_teams_card_flow import COMPETENCE, _answers, _candidate, _card, _checklist, _texts
+from tests.support.teams_api import FakeConnector, Teams
+from tests.support.teams_cards import COMPETENCE, _answers, _candidate, _card, _checklist, _texts
 
 PENSION = "You haven't worked with pension schemes, and retirement rules are half this job."
 REQUIREMENT = "Payroll lead: pension schemes and retirement rules are half the position."

@@ -14,11 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.teams.activities import INLINE_EXPORT_LIMIT
 from storage.tables import AuditEvent
 from tests.channels.slack.hostile import Victim
-
-from .fakes import TENANT, FakeConnector, Running
-from .test_teams_fuzz import victim, with_sender
-
-__all__ = ["victim"]
+from tests.support.teams_access import with_sender
+from tests.support.teams_api import TENANT, FakeConnector, Running
 
 
 async def exports(sessions: async_sessionmaker[AsyncSession]) -> int:

@@ -8,8 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.teams import connector as teams_connector
 from storage.tables import Candidate
-
-from .fakes import FakeConnector, Teams
+from tests.support.teams_api import FakeConnector, Teams
 
 SORRY = (
     "Something went wrong on my side while answering you. Everything you entered is saved, "

@@ -11,9 +11,9 @@ from bot import ats_notices
 from bot.channels.teams.notify import TeamsNotifier
 from bot.messages import Identity, Inbound
 from bot.settings import Settings
-from tests.channels.teams.fakes import TENANT, FakeConnector, Running
 from tests.intake.conftest import body_of, greenhouse_headers
-from tests.intake.test_greenhouse import rejected
+from tests.support.intake import rejected
+from tests.support.teams_api import TENANT, FakeConnector, Running
 
 
 async def test_teams_recruiter_matched_by_upn_and_told_proactively(

@@ -17,8 +17,7 @@ from conversation_guides import GuideBook
 from conversation_guides.practice import SCENARIO_ORDER
 from storage.tables import Base, Candidate, PracticeRun
 from tests.practice_scripts import CHANGES, COMMON, MARKER, POINTS, matches, script
-
-from .fakes import TENANT, FakeConnector, Running
+from tests.support.teams_api import TENANT, FakeConnector, Running
 
 POSITION = {"nb": "Lønnsmedarbeider", "en": "Payroll officer"}
 

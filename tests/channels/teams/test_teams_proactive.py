@@ -15,8 +15,7 @@ from bot.messages import Button, Card, Reply
 from bot.notify import DeliveryError, Notifier, Recipient
 from bot.settings import Settings
 from storage.tables import BotState, Greeting, Recruiter, Workspace
-
-from .fakes import TENANT, FakeConnector, Running, Teams, flat_actions
+from tests.support.teams_api import TENANT, FakeConnector, Running, Teams, flat_actions
 
 GREETING = "Hi, I'm Feedback Call Coach."
 REMINDER = Reply(

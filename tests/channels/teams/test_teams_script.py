@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.tables import Candidate
-
-from .fakes import FakeConnector, Teams
+from tests.support.teams_api import FakeConnector, Teams
 
 REQUIREMENTS = "We weighed experience running the year-end close alone in Visma most."
 STRENGTHS = "We chose someone who has led a migration to SAP in an organisation of our size."

@@ -28,8 +28,7 @@ from storage.database import create_engine, make_sessionmaker
 from storage.tables import Candidate
 from tests.conftest import engine_of
 from tests.grammar_walk import NAME, WALK, leaks
-
-from .fakes import BOT_ID, CREATE, TENANT, Call, FakeConnector, Running, Teams
+from tests.support.teams_api import BOT_ID, CREATE, TENANT, Call, FakeConnector, Running, Teams
 
 BOT_NAME = "Feedback Call Coach"
 CHANNEL = "19:a1b2c3d4e5f6@thread.tacv2"
