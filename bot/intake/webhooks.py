@@ -41,8 +41,16 @@ PARSE: dict[str, Callable[[Any, datetime], tuple[Any, list[str]]]] = {
     "ashby": vendors.ashby,
     "teamtailor": vendors.teamtailor,
 }
-# The vendor's own id of a delivery, when it sends one.
+# The vendor's own id of a delivery, when it sends one: a header (Greenhouse) or a body field
+# that stays the same across retries of one event (Ashby's `webhookActionId`).
 DELIVERY_ID = {"greenhouse": "Greenhouse-Event-ID"}
+DELIVERY_FIELD = {"ashby": "webhookActionId"}
+
+
+def _delivery_field(vendor: str, data: Any) -> str:
+    name = DELIVERY_FIELD.get(vendor)
+    value = data.get(name) if name and isinstance(data, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def _answer(status: int, result: str) -> web.Response:
@@ -130,9 +138,9 @@ class Webhooks:
             await refused(found.integration_id, "malformed")
             log.warning("intake: malformed %s payload: %s", vendor, error)
             return _answer(400, "malformed")
-        delivery = request.headers.get(DELIVERY_ID.get(vendor, ""), "") or (
-            header if vendor == "teamtailor" and header else hashlib.sha256(body).hexdigest()
-        )
+        delivery = (
+            request.headers.get(DELIVERY_ID.get(vendor, ""), "") or _delivery_field(vendor, data)
+        ) or (header if vendor == "teamtailor" and header else hashlib.sha256(body).hexdigest())
         key = f"ats:{found.integration_id}:{delivery[:200]}"
         if event is None:
             await self.coach.intake.delivered(found.integration_id)
