@@ -56,6 +56,12 @@ def build_slack_installations(settings: Settings, coach: Any) -> Any:
     )
 
 
+def slack_bot_tokens(settings: Settings, coach: Any) -> Any:
+    """Each workspace's bot token from the installation store (OAuth); None without OAuth."""
+    installations = build_slack_installations(settings, coach)
+    return installations.bot_token if installations is not None else None
+
+
 async def run_reencrypt(settings: Settings) -> int:
     """After a new key was put first in COACH_ENCRYPTION_KEY: every token under it, so the
     old key can be removed."""
@@ -172,7 +178,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "import":
             from bot.intake.csv_import import import_command
 
-            return asyncio.run(import_command(settings, args.file, args.workspace, args.dry_run))
+            return asyncio.run(
+                import_command(
+                    settings,
+                    args.file,
+                    args.workspace,
+                    args.dry_run,
+                    tokens_for=lambda coach: slack_bot_tokens(settings, coach),
+                )
+            )
         if command == "reencrypt":
             return asyncio.run(run_reencrypt(settings))
     except ValidationError as error:

@@ -15,6 +15,7 @@ import hashlib
 import io
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import TextIO
 
 from bot.ats import Rejection
 from bot.coach import DATABASE_ERRORS, Coach
-from bot.intake.recruiters import LookupUnavailable, Matcher
+from bot.intake.recruiters import LookupUnavailable, Matcher, TokenSource
 from bot.messages import Identity, is_platform_id
 from bot.settings import Settings
 from conversation_guides import GuideBook
@@ -174,13 +175,24 @@ def application_key(row: Row) -> str:
     return "csv-" + hashlib.sha256(parts.encode("utf-8")).hexdigest()[:40]
 
 
+# How the command finds each Slack workspace's bot token once the coach is built: the
+# installation store in OAuth mode (SLACK_CLIENT_ID); None with a single SLACK_BOT_TOKEN.
+TokensFor = Callable[[Coach], TokenSource | None]
+
+
 class Importer:
-    def __init__(self, coach: Coach, settings: Settings, out: TextIO) -> None:
+    def __init__(
+        self,
+        coach: Coach,
+        settings: Settings,
+        out: TextIO,
+        slack_tokens: TokenSource | None = None,
+    ) -> None:
         self.coach = coach
         self.settings = settings
         self.out = out
         self.language = settings.coach_language
-        self.matcher = Matcher(settings, coach)
+        self.matcher = Matcher(settings, coach, slack_tokens)
 
     def say(self, key: str, **values: object) -> None:
         print(self.coach.t(self.language, key, **values), file=self.out)
@@ -260,17 +272,28 @@ class Importer:
 
 
 async def import_command(
-    settings: Settings, file: str, workspace: str | None, dry_run: bool, out: TextIO = sys.stdout
+    settings: Settings,
+    file: str,
+    workspace: str | None,
+    dry_run: bool,
+    out: TextIO = sys.stdout,
+    tokens_for: TokensFor | None = None,
 ) -> int:
     """Exit 0: every row imported (or previewed); 1: some rows were refused (see the report);
-    2: the file or the workspace could not be used; 3: the database is unavailable."""
+    2: the file or the workspace could not be used; 3: the database is unavailable.
+
+    `tokens_for`: in OAuth mode, the installed workspaces' bot tokens, so recruiters' e-mails
+    are matched with `users.lookupByEmail` there too (the CLI passes the installation store).
+    """
     from storage.database import open_database
 
     engine = None
     try:
         engine, sessions = await open_database(settings.database_url)
         coach = Coach(sessions, GuideBook(), settings)
-        return await Importer(coach, settings, out).run(Path(file), workspace, dry_run)
+        tokens = tokens_for(coach) if tokens_for is not None else None
+        importer = Importer(coach, settings, out, tokens)
+        return await importer.run(Path(file), workspace, dry_run)
     except DATABASE_ERRORS:
         print(GuideBook().text(settings.coach_language, "database_down"), file=sys.stderr)
         return 3
