@@ -117,7 +117,7 @@ class Privacy:
             return [self._admins_only(ctx, "export")]
         candidate, problem = await self._resolve(ctx, command.candidate, workspace_wide=True)
         if candidate is None:
-            return [problem]
+            return await self._unassigned(ctx, "export", command.candidate) or [problem]
         # Audit first, so the export lists itself: the person sees who asked for their data.
         self._audit(ctx, "export", candidate)
         await ctx.session.flush()
@@ -137,7 +137,7 @@ class Privacy:
             return [self._admins_only(ctx, "erase")]
         candidate, problem = await self._resolve(ctx, command.candidate, workspace_wide=True)
         if candidate is None:
-            return [problem]
+            return await self._unassigned(ctx, "erase", command.candidate) or [problem]
         ref = candidate.public_id
         if command.candidate.casefold() != ref:
             # Erasing cannot be undone: a name only gets a question back, the id acts.
@@ -153,6 +153,16 @@ class Privacy:
         return [Reply(text=self.t(ctx.language, "erased", id=ref))]
 
     # -- helpers ------------------------------------------------------------------------
+
+    async def _unassigned(self, ctx: Context, action: str, ref: str) -> list[Reply] | None:
+        """No candidate by that reference: an ATS candidate still waiting for a recruiter
+        (`unassigned`) may be meant. The logic is the intake's (bot.ats_admin)."""
+        from bot.ats_admin import UnassignedPrivacy
+
+        unassigned = UnassignedPrivacy(self.coach)
+        if action == "export":
+            return await unassigned.export(ctx, ref)
+        return await unassigned.erase(ctx, ref)
 
     async def _resolve(
         self, ctx: Context, ref: str, workspace_wide: bool
