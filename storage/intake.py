@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -400,7 +401,8 @@ async def waiting_notices(session: AsyncSession) -> list[Waiting]:
         )
         .order_by(Recruiter.id, AtsApplication.id)
     )
-    return [Waiting(*row) for row in (await session.execute(query)).all()]
+    # Columns in the order Waiting declares its fields; SQLAlchemy's Row type does not say so.
+    return [Waiting(*cast(tuple[Any, ...], row)) for row in (await session.execute(query)).all()]
 
 
 async def claim_notice(

@@ -254,7 +254,7 @@ class Importer:
     ) -> tuple[Identity | None, str | None]:
         if "@" in row.recruiter:
             return await self.matcher.match(workspace_id, platform, workspace, [row.recruiter])
-        return Identity(platform=platform, workspace=workspace, user=row.recruiter), None  # type: ignore[arg-type]
+        return Identity(platform=platform, workspace=workspace, user=row.recruiter), None
 
     def _event(self, row: Row, now: datetime) -> Rejection:
         rejected = datetime.combine(row.rejected, time(12, 0), tzinfo=UTC)

@@ -126,11 +126,11 @@ class Webhooks:
         if vendor == "teamtailor":
             # Teamtailor signs its timestamp and the parsed payload, not the raw body.
             now = self.coach.clock().timestamp()
-            reason = signing.teamtailor_check(found.secret, data, header, now)
-            if reason is not None:
-                await refused(found.integration_id, reason)
-                log.warning("intake: teamtailor delivery refused: %s", reason)
-                return _answer(401, reason)
+            refusal = signing.teamtailor_check(found.secret, data, header, now)
+            if refusal is not None:
+                await refused(found.integration_id, refusal)
+                log.warning("intake: teamtailor delivery refused: %s", refusal)
+                return _answer(401, refusal)
         try:
             event, emails = PARSE[vendor](data, self.coach.clock())
         except vendors.Malformed as error:
