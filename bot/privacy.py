@@ -156,8 +156,12 @@ class Privacy:
 
     async def _unassigned(self, ctx: Context, action: str, ref: str) -> list[Reply] | None:
         """No candidate by that reference: an ATS candidate still waiting for a recruiter
-        (`unassigned`) may be meant. The logic is the intake's (bot.ats_admin)."""
+        (`unassigned`) may be meant. Not when several candidates matched: that question comes
+        first. The logic is the intake's (bot.ats_admin)."""
         from bot.ats_admin import UnassignedPrivacy
+
+        if await queries.find_in_workspace(ctx.session, ctx.recruiter.workspace_id, None, ref):
+            return None
 
         unassigned = UnassignedPrivacy(self.coach)
         if action == "export":

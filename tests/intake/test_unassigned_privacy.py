@@ -7,6 +7,7 @@ import json
 
 from bot.messages import Inbound
 from tests.intake.conftest import RECRUITER, Harness, sample
+from tests.intake.test_greenhouse import LINE, rejected
 
 
 async def waiting(harness: Harness) -> str:
@@ -64,3 +65,19 @@ async def test_an_admin_erases_a_waiting_candidate_and_it_stays_erased(harness: 
     # Gone means not found, in the admin's language.
     assert "can't find" in await harness.say(harness.admin(), f"export {ref}")
     assert "finner ikke" in await harness.say(harness.admin("nb"), f"erase {ref}")
+
+
+async def test_candidates_matching_the_name_are_asked_about_first(harness: Harness) -> None:
+    """Two assigned candidates and one waiting share a name: the name gets the usual
+    question about the candidates, and the waiting one is reached by its ref."""
+    harness.slack.emails[LINE] = RECRUITER
+    ref = await waiting(harness)
+    hook = await harness.connect("greenhouse")
+    for application, person in ((1, 11), (2, 12)):
+        delivered = await harness.greenhouse(hook, rejected(application=application, person=person))
+        assert delivered.result == "created"
+    answer = await harness.say(harness.admin(), "export Hector Porter")
+    assert "unassigned_candidate" not in answer
+    assert "More than one candidate in this workspace matches “Hector Porter”" in answer
+    assert "Hector Porter" in await harness.say(harness.admin(), "unassigned")
+    assert f'"unassigned_candidate": "{ref}"' in await harness.say(harness.admin(), f"export {ref}")
