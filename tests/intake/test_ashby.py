@@ -150,3 +150,30 @@ async def test_a_merge_without_both_ids_is_refused(harness: Harness) -> None:
     del broken["data"]["mergedCandidate"]
     answer = await harness.ashby(hook, broken)
     assert (answer.status, answer.result) == (400, "malformed")
+
+
+async def test_unarchived_before_the_call_removes_the_pending_candidate(harness: Harness) -> None:
+    """Ashby has no unreject event: the application turns Active again (applicationUpdate)."""
+    harness.slack.emails[LINE] = RECRUITER
+    hook = await harness.connect("ashby")
+    assert (await harness.ashby(hook, archived())).result == "created"
+    [(_, _, _, ref)] = await harness.candidates()
+    back = archived(status="Active", updated="2026-11-21T09:00:00Z")
+    answer = await harness.ashby(hook, back)
+    assert (answer.status, answer.result) == (200, "removed")
+    assert await harness.candidates() == []
+    assert ("ats_unreject", ref) in await harness.audit()
+    # Archived again later: a candidate again, from the interview stage it was in.
+    again = archived(stage="Archived", updated="2026-11-22T09:00:00Z")
+    assert (await harness.ashby(hook, again)).result == "created"
+    assert len(await harness.candidates()) == 1
+    # One that waited unassigned goes the same way.
+    harness.slack.emails.clear()
+    other = "e7c1d2b3-0000-4a4a-9b9b-123456789abc"
+    waiting = archived(application=other)
+    waiting["data"]["application"]["hiringTeam"] = []
+    waiting["data"]["application"]["creditedToUser"] = None
+    assert (await harness.ashby(hook, waiting)).result == "unassigned"
+    back = archived(application=other, status="Active", updated="2026-11-21T09:00:00Z")
+    assert (await harness.ashby(hook, back)).result == "removed"
+    assert "Kari Nordmann" not in await harness.say(harness.admin(), "unassigned")
