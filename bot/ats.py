@@ -226,6 +226,18 @@ class Intake:
                 return "stale"
             if row is not None and row.event_at is not None and _older(event, row):
                 return "stale"
+            active_again = row is not None and row.status in ("pending", "unassigned")
+            if isinstance(event, StageSeen) and row is not None and active_again:
+                # Active again after the rejection (Ashby unarchived it): an unreject.
+                unreject = Unrejection(
+                    vendor=event.vendor,
+                    application_id=event.application_id,
+                    event_at=event.event_at,
+                )
+                result = await self._unrejected(session, workspace_id, row, unreject, now)
+                if row.status == "unrejected":
+                    row.stage = event.stage
+                return result
             if isinstance(event, StageSeen):
                 if row is None:
                     row = await self._row(

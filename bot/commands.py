@@ -240,9 +240,7 @@ Command = Annotated[
     | Assign,
     Field(discriminator="kind"),
 ]
-# mypy reads an Annotated union used as a value as a UnionType, not a type form; pydantic
-# accepts it, as its docs show, and the annotation keeps the adapter's type exact.
-_COMMAND: TypeAdapter[Command] = TypeAdapter(Command)  # type: ignore[arg-type]
+_COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
 
 
 class ParseError(BaseModel):

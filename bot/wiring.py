@@ -256,7 +256,10 @@ async def import_csv(
     try:
         engine, sessions = await open_database(settings.database_url)
         coach = Coach(sessions, guides, settings)
-        return await Importer(coach, settings, out).run(Path(file), workspace, dry_run)
+        # OAuth mode: recruiters' e-mails are matched with each installed workspace's token.
+        installations = build_slack_installations(settings, coach)
+        tokens = installations.bot_token if installations is not None else None
+        return await Importer(coach, settings, out, tokens).run(Path(file), workspace, dry_run)
     except DATABASE_ERRORS:
         print(guides.text(settings.coach_language, "database_down"), file=sys.stderr)
         return 3

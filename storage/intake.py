@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from storage.tables import (
     AtsApplication,
     AtsIntegration,
+    AuditEvent,
     Candidate,
     IntakeNotice,
     Position,
@@ -206,6 +207,56 @@ async def unassigned(session: AsyncSession, workspace_id: int) -> Sequence[AtsAp
             .order_by(AtsApplication.rejected_at, AtsApplication.id)
         )
     ).all()
+
+
+# What an unassigned candidate's export shows: everything the row holds about the person and
+# where it came from, nothing of the coach's own bookkeeping.
+UNASSIGNED_EXPORTED = (
+    "vendor",
+    "application_id",
+    "ats_candidate_id",
+    "status",
+    "stage",
+    "name",
+    "position",
+    "internal",
+    "rejected_at",
+    "link",
+    "recruiter_email",
+    "created_at",
+    "updated_at",
+)
+
+
+def unassigned_export(row: AtsApplication) -> dict[str, object]:
+    return {column: getattr(row, column) for column in UNASSIGNED_EXPORTED}
+
+
+async def audit_of(
+    session: AsyncSession, workspace_id: int, public_id: str
+) -> list[dict[str, object]]:
+    """The audit rows that name this reference: an export lists who looked before."""
+    rows = (
+        await session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.workspace_id == workspace_id,
+                AuditEvent.candidate_public_id == public_id,
+            )
+            .order_by(AuditEvent.id)
+        )
+    ).all()
+    return [
+        {"action": row.action, "by": row.actor_external_id, "at": row.created_at} for row in rows
+    ]
+
+
+def erase_unassigned(row: AtsApplication, now: datetime) -> None:
+    """An admin erased an unassigned candidate: the personal columns go, and the row stays as
+    a tombstone ("deleted"), so a redelivered webhook or a re-imported file cannot bring the
+    person back."""
+    clear_personal(row)
+    row.status, row.updated_at = "deleted", now
 
 
 async def purge_unassigned(session: AsyncSession, rejected_before: datetime) -> int:

@@ -7,10 +7,15 @@ once, privately, when it is made; every setup, rotation, key and assignment is a
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 from bot import commands
 from bot.ats import VENDOR_MADE_KEYS, VENDOR_NAMES, Intake, new_secret, new_token
 from bot.engine.context import Concept, Context, Handler, Services
-from bot.messages import Reply, is_platform_id
+from bot.messages import Attachment, Button, Card, Reply, Status, is_platform_id
 from storage import intake as store
 from storage import privacy as privacy_store
 from storage import queries
@@ -169,12 +174,7 @@ class IntakeAdmin(Concept):
             return [self.refused(self.t(ctx.language, "intake_admins_only"))]
         rows = await store.unassigned(ctx.session, ctx.recruiter.workspace_id)
         ref = command.candidate.strip()
-        wanted = ref.casefold()
-        found = [row for row in rows if f"a{row.id}" == wanted]
-        if not found:
-            found = [row for row in rows if row.name and row.name.casefold() == wanted]
-        if not found:
-            found = [row for row in rows if row.name and wanted in row.name.casefold()]
+        found = matching(rows, ref)
         if not found:
             return [self.refused(self.t(ctx.language, "intake_assign_not_found", ref=ref))]
         if len(found) > 1:
@@ -230,3 +230,100 @@ class IntakeAdmin(Concept):
                 candidate_id=candidate.public_id,
             )
         ]
+
+
+def reference(row: AtsApplication) -> str:
+    """How admins name an unassigned candidate: it has no candidate id until assigned."""
+    return f"a{row.id}"
+
+
+def matching(rows: Sequence[AtsApplication], ref: str) -> list[AtsApplication]:
+    """By reference, else by whole name, else by part of the name."""
+    wanted = ref.strip().casefold()
+    found = [row for row in rows if reference(row) == wanted]
+    if not found:
+        found = [row for row in rows if row.name and row.name.casefold() == wanted]
+    if not found:
+        found = [row for row in rows if row.name and wanted in row.name.casefold()]
+    return found
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+class UnassignedPrivacy:
+    """`export` and `erase` for a candidate still waiting for a recruiter (no candidate row
+    yet, only the ATS's application row). The privacy commands ask here when the reference
+    names no candidate; the caller has checked that the user is an admin."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def t(self, language: str, key: str, **values: object) -> str:
+        return self.services.t(language, key, **values)
+
+    async def _one(self, ctx: Context, ref: str) -> tuple[AtsApplication | None, Reply | None]:
+        rows = await store.unassigned(ctx.session, ctx.recruiter.workspace_id)
+        found = matching(rows, ref)
+        if not found:
+            return None, None
+        if len(found) > 1:
+            lines = [
+                IntakeAdmin(self.services)._unassigned_line(ctx.language, row) for row in found
+            ]
+            text = self.t(ctx.language, "intake_privacy_ambiguous", ref=ref.strip())
+            return None, Reply(text=text + "\n" + "\n".join(lines), status=Status.REFUSED)
+        return found[0], None
+
+    async def export(self, ctx: Context, ref: str) -> list[Reply] | None:
+        """The export of an unassigned candidate; None when no unassigned candidate matches."""
+        row, problem = await self._one(ctx, ref)
+        if problem is not None:
+            return [problem]
+        if row is None:
+            return None
+        public = reference(row)
+        # Audited first, so the export lists itself, as a candidate's export does.
+        privacy_store.audit(
+            ctx.session, row.workspace_id, ctx.who.user, "export", public, ctx.now, "unassigned"
+        )
+        await ctx.session.flush()
+        document = {
+            "unassigned_candidate": public,
+            "exported_at": ctx.now,
+            "exported_by": ctx.who.user,
+            "data": {
+                "ats_applications": [store.unassigned_export(row)],
+                "audit_events": await store.audit_of(ctx.session, row.workspace_id, public),
+            },
+        }
+        content = json.dumps(document, ensure_ascii=False, indent=2, default=_json_value)
+        attachment = Attachment(filename=f"unassigned-{public}.json", content=content)
+        return [Reply(text=content, attachment=attachment)]
+
+    async def erase(self, ctx: Context, ref: str) -> list[Reply] | None:
+        """Erase an unassigned candidate (a name gets a question back, the reference acts);
+        None when no unassigned candidate matches."""
+        row, problem = await self._one(ctx, ref)
+        if problem is not None:
+            return [problem]
+        if row is None:
+            return None
+        public = reference(row)
+        if ref.strip().casefold() != public:
+            text = self.t(ctx.language, "intake_erase_confirm", name=row.name or "", id=public)
+            button = Button(
+                label=self.t(ctx.language, "button_erase"),
+                command=f"erase {public}",
+                style="danger",
+            )
+            card = Card(title=f"{row.name} ({public})", buttons=[button])
+            return [Reply(text=text, cards=[card])]
+        store.erase_unassigned(row, ctx.now)
+        privacy_store.audit(
+            ctx.session, row.workspace_id, ctx.who.user, "erase", public, ctx.now, "unassigned"
+        )
+        return [Reply(text=self.t(ctx.language, "intake_erased", id=public))]

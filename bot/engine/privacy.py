@@ -20,6 +20,7 @@ from typing import Any
 
 from bot import commands
 from bot.engine.context import Concept, Context, Handler, refused_shareable
+from bot.engine.intake import UnassignedPrivacy
 from bot.messages import Attachment, Button, Card, Reply
 from storage import privacy as store
 from storage import queries
@@ -108,7 +109,7 @@ class Privacy(Concept):
             return [self._admins_only(ctx, "export")]
         candidate, problem = await self._resolve(ctx, command.candidate, workspace_wide=True)
         if candidate is None:
-            return [problem]
+            return await self._unassigned(ctx, "export", command.candidate) or [problem]
         # Audit first, so the export lists itself: the person sees who asked for their data.
         self._audit(ctx, "export", candidate)
         await ctx.session.flush()
@@ -128,7 +129,7 @@ class Privacy(Concept):
             return [self._admins_only(ctx, "erase")]
         candidate, problem = await self._resolve(ctx, command.candidate, workspace_wide=True)
         if candidate is None:
-            return [problem]
+            return await self._unassigned(ctx, "erase", command.candidate) or [problem]
         ref = candidate.public_id
         if command.candidate.casefold() != ref:
             # Erasing cannot be undone: a name only gets a question back, the id acts.
@@ -144,6 +145,18 @@ class Privacy(Concept):
         return [Reply(text=self.t(ctx.language, "erased", id=ref), candidate_id=ref)]
 
     # -- helpers ------------------------------------------------------------------------
+
+    async def _unassigned(self, ctx: Context, action: str, ref: str) -> list[Reply] | None:
+        """No candidate by that reference: an ATS candidate still waiting for a recruiter
+        (`unassigned`) may be meant. Not when several candidates matched: that question comes
+        first. The logic is the intake's (bot.engine.intake)."""
+        if await queries.find_in_workspace(ctx.session, ctx.recruiter.workspace_id, None, ref):
+            return None
+
+        unassigned = UnassignedPrivacy(self.services)
+        if action == "export":
+            return await unassigned.export(ctx, ref)
+        return await unassigned.erase(ctx, ref)
 
     async def _resolve(
         self, ctx: Context, ref: str, workspace_wide: bool

@@ -21,7 +21,7 @@ from typing import TextIO
 
 from bot.ats import Rejection
 from bot.coach import Coach
-from bot.intake.recruiters import LookupUnavailable, Matcher
+from bot.intake.recruiters import LookupUnavailable, Matcher, TokenSource
 from bot.messages import Identity, is_platform_id
 from bot.settings import Settings
 
@@ -172,13 +172,23 @@ def application_key(row: Row) -> str:
     return "csv-" + hashlib.sha256(parts.encode("utf-8")).hexdigest()[:40]
 
 
+# How the command finds each Slack workspace's bot token once the coach is built: the
+# installation store in OAuth mode (SLACK_CLIENT_ID); None with a single SLACK_BOT_TOKEN.
+
+
 class Importer:
-    def __init__(self, coach: Coach, settings: Settings, out: TextIO) -> None:
+    def __init__(
+        self,
+        coach: Coach,
+        settings: Settings,
+        out: TextIO,
+        slack_tokens: TokenSource | None = None,
+    ) -> None:
         self.coach = coach
         self.settings = settings
         self.out = out
         self.language = settings.coach_language
-        self.matcher = Matcher(settings, coach)
+        self.matcher = Matcher(settings, coach, slack_tokens)
 
     def say(self, key: str, **values: object) -> None:
         print(self.coach.t(self.language, key, **values), file=self.out)
@@ -240,7 +250,7 @@ class Importer:
     ) -> tuple[Identity | None, str | None]:
         if "@" in row.recruiter:
             return await self.matcher.match(workspace_id, platform, workspace, [row.recruiter])
-        return Identity(platform=platform, workspace=workspace, user=row.recruiter), None  # type: ignore[arg-type]
+        return Identity(platform=platform, workspace=workspace, user=row.recruiter), None
 
     def _event(self, row: Row, now: datetime) -> Rejection:
         rejected = datetime.combine(row.rejected, time(12, 0), tzinfo=UTC)

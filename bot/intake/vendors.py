@@ -4,8 +4,9 @@ numbers of the candidate, notes, custom fields) is never read, so it cannot be s
 
 Shapes: Greenhouse's webhook documentation (developers.greenhouse.io/webhooks.html, "Candidate
 or Prospect Rejected", "Unrejected", "Candidate Deleted", "Candidate Merged"); Ashby's
-(developers.ashbyhq.com: "Authenticating Webhooks", the applicationUpdate webhook's Application
-object, candidateDelete).
+(developers.ashbyhq.com: "Common Payload Data", "Authenticating Webhooks", and the webhook
+payload reference: applicationUpdate's Application object, candidateDelete's `candidate.id`,
+candidateMerge's `deletedCandidate.id` and `mergedCandidate.id`).
 """
 
 from __future__ import annotations
@@ -181,6 +182,11 @@ class _AshbySource(_Loose):
     title: str | None = None
 
 
+class _AshbyMerge(_Loose):
+    deletedCandidate: _AshbyCandidate
+    mergedCandidate: _AshbyCandidate
+
+
 class _AshbyApplication(_Loose):
     id: Any
     status: str
@@ -250,6 +256,12 @@ def ashby(data: Any, now: datetime) -> tuple[IntakeEvent | None, list[str]]:
         if action == "candidateDelete":
             candidate = _AshbyCandidate.model_validate(body.get("candidate"))
             return PersonDeleted(vendor="ashby", person_id=candidate.id), []
+        if action == "candidateMerge":
+            merge = _AshbyMerge.model_validate(body)
+            into = merge.mergedCandidate.id
+            if into == merge.deletedCandidate.id:
+                return None, []
+            return PersonMerged(vendor="ashby", person_id=merge.deletedCandidate.id, into=into), []
     except ValueError as error:
         raise Malformed(type(error).__name__) from None
     return None, []

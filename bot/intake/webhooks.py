@@ -42,8 +42,16 @@ PARSE: dict[str, Callable[[Any, datetime], tuple[Any, list[str]]]] = {
     "ashby": vendors.ashby,
     "teamtailor": vendors.teamtailor,
 }
-# The vendor's own id of a delivery, when it sends one.
+# The vendor's own id of a delivery, when it sends one: a header (Greenhouse) or a body field
+# that stays the same across retries of one event (Ashby's `webhookActionId`).
 DELIVERY_ID = {"greenhouse": "Greenhouse-Event-ID"}
+DELIVERY_FIELD = {"ashby": "webhookActionId"}
+
+
+def _delivery_field(vendor: str, data: Any) -> str:
+    name = DELIVERY_FIELD.get(vendor)
+    value = data.get(name) if name and isinstance(data, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def _answer(status: int, result: str) -> web.Response:
@@ -119,11 +127,11 @@ class Webhooks:
         if vendor == "teamtailor":
             # Teamtailor signs its timestamp and the parsed payload, not the raw body.
             now = self.coach.clock().timestamp()
-            reason = signing.teamtailor_check(found.secret, data, header, now)
-            if reason is not None:
-                await refused(found.integration_id, reason)
-                log.warning("intake: teamtailor delivery refused: %s", reason)
-                return _answer(401, reason)
+            refusal = signing.teamtailor_check(found.secret, data, header, now)
+            if refusal is not None:
+                await refused(found.integration_id, refusal)
+                log.warning("intake: teamtailor delivery refused: %s", refusal)
+                return _answer(401, refusal)
         try:
             event, emails = PARSE[vendor](data, self.coach.clock())
         except vendors.Malformed as error:
@@ -131,9 +139,9 @@ class Webhooks:
             await refused(found.integration_id, "malformed")
             log.warning("intake: malformed %s payload: %s", vendor, error)
             return _answer(400, "malformed")
-        delivery = request.headers.get(DELIVERY_ID.get(vendor, ""), "") or (
-            header if vendor == "teamtailor" and header else hashlib.sha256(body).hexdigest()
-        )
+        delivery = (
+            request.headers.get(DELIVERY_ID.get(vendor, ""), "") or _delivery_field(vendor, data)
+        ) or (header if vendor == "teamtailor" and header else hashlib.sha256(body).hexdigest())
         key = f"ats:{found.integration_id}:{delivery[:200]}"
         if event is None:
             await self.coach.intake.delivered(found.integration_id)

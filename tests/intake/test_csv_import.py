@@ -8,13 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from cryptography.fernet import Fernet
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select
 
+from bot.intake import recruiters
 from bot.settings import Settings
-from bot.wiring import import_csv
+from bot.wiring import build_slack_installations, import_csv
 from conversation_guides import GuideBook
 from storage.tables import AtsApplication, Candidate
-from tests.intake.conftest import HERE, RECRUITER, TEAM, Harness
+from tests.intake.conftest import ADMIN, HERE, RECRUITER, TEAM, Harness
+from tests.support.slack_api import BOT_TOKEN
 
 ROOT = HERE.parent.parent
 GUIDES = GuideBook()
@@ -139,3 +144,103 @@ def test_the_command_line_contract(database_url: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "line 3: Bjørn Ærlig – Sykepleier – rejected 2026-11-21 – for U0OLA" in result.stdout
     assert "Dry run, nothing was stored. An import would give: 2 new, 1 waiting" in result.stdout
+
+
+# -- OAuth mode: each workspace's bot token comes from the installation store ---------------
+
+OAUTH_KEY = Fernet.generate_key().decode()
+
+
+def oauth_settings(settings: Settings) -> Settings:
+    """The same server and database, installed in many workspaces: no SLACK_BOT_TOKEN."""
+    return Settings(
+        DATABASE_URL=settings.database_url,
+        COACH_ADMINS=ADMIN,
+        SLACK_CLIENT_ID="1111.2222",
+        SLACK_CLIENT_SECRET="oauth-client-secret",
+        SLACK_SIGNING_SECRET="oauth-signing-secret",
+        SLACK_API_URL=settings.slack_api_url,
+        COACH_ENCRYPTION_KEY=OAUTH_KEY,
+        COACH_LANGUAGE="en",
+    )
+
+
+async def install(harness: Harness, settings: Settings) -> None:
+    """The app installed in the workspace through OAuth: its bot token, encrypted, in the store."""
+    installations = build_slack_installations(settings, harness.coach)
+    await installations.async_save(
+        Installation(
+            app_id="A0COACH",
+            team_id=TEAM,
+            bot_token=BOT_TOKEN,
+            bot_id="B0COACH",
+            bot_user_id="U0COACH",
+            bot_scopes=["chat:write", "users:read", "users:read.email"],
+            user_id=ADMIN,
+        )
+    )
+
+
+async def run_oauth(settings: Settings, name: str = "import_utf8.csv") -> tuple[int, str]:
+    out = io.StringIO()
+    code = await import_csv(settings, GUIDES, str(HERE / name), TEAM, False, out=out)
+    return code, out.getvalue()
+
+
+async def test_oauth_mode_matches_e_mails_with_the_installed_bot_token(harness: Harness) -> None:
+    await ready(harness)
+    settings = oauth_settings(harness.coach.settings)
+    assert settings.slack_bot_token is None and settings.slack_oauth
+    await install(harness, settings)
+    code, out = await run_oauth(settings)
+    assert code == 1, out
+    # The fake Slack answers only the installed token: Line was found by her e-mail.
+    assert harness.slack.lookups[0] == "line.berg@example.com"
+    assert "line 2: Kari Nordmann – Lønnskonsulent – rejected 2026-11-20 – for U0LINE" in out
+    assert "Imported: 2 new, 1 waiting for a recruiter" in out
+    assert [(n, r) for n, _, r, _ in await harness.candidates()] == [
+        ("Kari Nordmann", RECRUITER),
+        ("Ola Hansen", "U0OLA"),
+    ]
+
+
+async def test_oauth_mode_without_an_installation_leaves_e_mails_waiting(
+    harness: Harness,
+) -> None:
+    await ready(harness)
+    settings = oauth_settings(harness.coach.settings)
+    code, out = await run_oauth(settings)
+    assert code == 1, out
+    assert harness.slack.lookups == []
+    assert "Imported: 1 new, 2 waiting for a recruiter" in out
+    assert "Kari Nordmann" in await harness.say(harness.admin(), "unassigned")
+
+
+async def test_oauth_mode_slack_failing_is_reported_by_line_and_stores_nothing_for_it(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await ready(harness)
+    settings = oauth_settings(harness.coach.settings)
+    await install(harness, settings)
+    # HTTP 500 from users.lookupByEmail.
+    harness.slack.lookup_broken = True
+    code, out = await run_oauth(settings)
+    assert code == 1
+    assert "line 2: not imported: Slack could not be asked who the recruiter is right now" in out
+    assert "line 4: not imported: Slack could not be asked" in out
+    assert "Imported: 1 new, 0 waiting for a recruiter" in out
+    assert [n for n, *_ in await harness.candidates()] == ["Ola Hansen"]
+    assert "Kari" not in await harness.say(harness.admin(), "unassigned")
+    # Rate-limited once: the client waits the Retry-After Slack gave, then asks again.
+    harness.slack.lookup_broken = False
+    harness.slack.rate_limit_next = 1
+    code, out = await run_oauth(settings)
+    assert "line 2: Kari Nordmann – Lønnskonsulent – rejected 2026-11-20 – for U0LINE" in out
+    assert harness.slack.rate_limited == 1 and harness.slack.violations == 0
+    assert [n for n, *_ in await harness.candidates()] == ["Ola Hansen", "Kari Nordmann"]
+    # Slack slow beyond the client's timeout: Per's e-mail (Line's is known by now) fails.
+    monkeypatch.setattr(recruiters, "TIMEOUT", 0.2)
+    harness.slack.delay = 1.0
+    code, out = await run_oauth(settings)
+    assert code == 1 and "line 4: not imported: Slack could not be asked" in out
+    assert len(await harness.applications()) == 3

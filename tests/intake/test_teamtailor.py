@@ -129,7 +129,12 @@ async def test_a_rejection_is_read_from_the_api_and_becomes_the_recruiters_candi
     answer = await send(harness, hook, delivery())
     assert (answer.status, answer.result) == (200, "created")
     assert teamtailor_api.requests == [
-        ("48213", f"Token token={API_KEY}", "20240404", "candidate,job,stage,reject-reason")
+        (
+            "48213",
+            f"Token token={API_KEY}",
+            "20240404",
+            "candidate,job,job.user,stage,reject-reason",
+        )
     ]
     assert [(n, p, r) for n, p, r, _ in await harness.candidates()] == [
         ("Kari Nordmann", "Lønnskonsulent", RECRUITER)
