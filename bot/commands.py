@@ -240,7 +240,9 @@ Command = Annotated[
     | Assign,
     Field(discriminator="kind"),
 ]
-_COMMAND: TypeAdapter[Command] = TypeAdapter(Command)
+# mypy reads an Annotated union used as a value as a UnionType, not a type form (and, depending
+# on the order it reads the modules in, sometimes not): pydantic accepts it, as its docs show.
+_COMMAND: TypeAdapter[Command] = TypeAdapter(Command)  # type: ignore[arg-type, unused-ignore]
 
 
 class ParseError(BaseModel):
