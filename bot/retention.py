@@ -20,6 +20,7 @@ from bot.settings import Settings
 from storage import inbox as inbox_store
 from storage import intake as intake_store
 from storage import privacy as store
+from storage.database import bound_engine
 
 log = logging.getLogger(__name__)
 
@@ -127,12 +128,8 @@ async def erase_now(
     once) and leave no readable trace in the SQLite file, without waiting for the daily run."""
     done = await erase_uninstalled(sessions, settings, now)
     if done:
-        async with sessions() as session:
-            # Its caller (Slack's uninstall event) holds the coach's sessions, not the engine:
-            # the engine is the one the session is bound to (AsyncSession.bind, public API).
-            engine = session.bind
-        assert isinstance(engine, AsyncEngine)
-        await store.scrub(engine)
+        # Its caller (Slack's uninstall event) holds the coach's sessions, not the engine.
+        await store.scrub(await bound_engine(sessions))
     return done
 
 

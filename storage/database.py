@@ -117,6 +117,16 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+async def bound_engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine a sessionmaker's sessions are bound to (AsyncSession.bind, public API), for
+    code that holds only the sessionmaker and must work on the whole database."""
+    async with sessions() as session:
+        engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("the sessions are not bound to one engine")
+    return engine
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -24,6 +24,7 @@ from bot.engine.intake import UnassignedPrivacy
 from bot.messages import Attachment, Button, Card, Reply
 from storage import privacy as store
 from storage import queries
+from storage.database import bound_engine
 from storage.tables import Candidate
 
 log = logging.getLogger(__name__)
@@ -206,7 +207,7 @@ class Privacy(Concept):
 
     async def _scrub(self) -> None:
         try:
-            await store.scrub(self.services.sessions.kw["bind"])
+            await store.scrub(await bound_engine(self.services.sessions))
         except Exception as error:
             # The rows are gone and secure_delete zeroed them in the main file; old page images
             # in the WAL go at the next scrub (the next erasure or purge that changes something).
