@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import commands
 from bot.coach import Coach
 from bot.engine.privacy import add_months
 from bot.messages import Identity
@@ -373,4 +374,7 @@ async def test_erase_confirmation_in_both_languages(
 ) -> None:
     ref = await add(coach, person("u1"), "add Kari Nordmann | Nurse")
     reply = await say(coach, person("admin-user", language=language), "erase Kari")
-    assert f"erase {ref}" in reply.text and reply.cards[0].buttons[0].style == "danger"
+    # The words to type are the recruiter's own; the button carries the grammar's.
+    typed = {"en": "erase", "nb": "slett"}[language]
+    assert f"{typed} {ref}" in reply.text and reply.cards[0].buttons[0].style == "danger"
+    assert isinstance(commands.parse(f"{typed} {ref}"), commands.Erase)
