@@ -13,7 +13,9 @@ fi
 installed() { [ -f "$1" ] && [ ! pyproject.toml -nt "$1" ]; }
 # An install with the test extras serves the plain coach as well.
 if ! installed "$marker" && ! { [ -z "$extras" ] && installed .venv/.installed-test; }; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+  # -qq: errors only. Otherwise pip echoes this machine's index settings and setuptools its
+  # generic caution about editable installs, which tell a newcomer nothing about the coach.
+  .venv/bin/python -m pip install -qq --upgrade pip
+  .venv/bin/python -m pip install -qq -e ".${extras:+[$extras]}"
   touch "$marker"
 fi
