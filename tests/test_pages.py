@@ -21,7 +21,7 @@ from bot import pages
 from bot.coach import Coach
 from bot.settings import Settings
 from bot.wiring import build_web_app
-from tests.conftest import engine_of
+from tests.support.database import engine_of
 from tests.support.slack import serving
 
 BROWSER_FLAGS = (

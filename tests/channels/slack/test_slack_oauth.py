@@ -36,7 +36,7 @@ from bot.wiring import build_notifiers, build_slack_installations, build_web_app
 from storage.database import create_engine, make_sessionmaker
 from storage.encryption import Cipher, InvalidToken
 from storage.tables import AuditEvent, Base, Candidate, SlackInstallation, Workspace
-from tests.conftest import Clock, engine_of
+from tests.support.database import Clock, engine_of
 from tests.support.slack import POSTGRES_URL, SIGNING_SECRET, serving, signed_headers
 from tests.support.slack_api import APP_ID, CLIENT_ID, CLIENT_SECRET, Call, FakeSlack, Grant
 
