@@ -167,7 +167,7 @@ async def slack() -> AsyncIterator[FakeSlack]:
     await fake.stop()
 
 
-# -- the Slack bot served over real HTTP, a database to break (Slack and reliability) ----
+# -- the Slack bot served over real HTTP (the Slack and reliability tests) ------------------
 
 
 @pytest.fixture
