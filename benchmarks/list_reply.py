@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.slack_ack import BUSY, TEAM, seed  # noqa: E402
 from bot.channels.slack import blocks  # noqa: E402
 from bot.channels.teams.activities import reply_activity  # noqa: E402
-from bot.channels.teams.handler import labels_for  # noqa: E402
+from bot.channels.teams.deps import labels_for  # noqa: E402
 from bot.coach import Coach  # noqa: E402
 from bot.messages import Identity, Inbound  # noqa: E402
 from bot.settings import Settings  # noqa: E402

@@ -28,7 +28,7 @@ from bot.settings import Settings  # noqa: E402
 from conversation_guides import GuideBook  # noqa: E402
 from conversation_guides.practice import SCENARIO_ORDER  # noqa: E402
 from storage.database import open_database  # noqa: E402
-from tests.practice_scripts import POINTS, script  # noqa: E402
+from tests.support.practice_scripts import POINTS, script  # noqa: E402
 
 
 def pure(guides: GuideBook, rounds: int) -> tuple[list[float], list[int]]:

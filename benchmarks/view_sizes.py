@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.channels.slack import blocks
 from bot.channels.teams import cards
-from bot.channels.teams.handler import labels_for
+from bot.channels.teams.deps import labels_for
 from bot.coach import Coach
 from bot.messages import Identity, Inbound
 from bot.settings import Settings

@@ -23,19 +23,35 @@ Language = Literal["nb", "en"]
 PLATFORM_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]*")
 
 
-# Language tags whose first part is Norwegian: bokmål, nynorsk, or plain "Norwegian".
+# Norwegian: a locale whose language part starts with one of these. Covers the two-letter codes
+# (nb bokmål, nn nynorsk, no), ISO 639-2 (nob, nno, nor) and the names some systems use in
+# LANG (norwegian, Norwegian_Norway.1252), as the terminal's first reading of LANG did.
 NORWEGIAN = frozenset({"nb", "no", "nn"})
+# What ends a locale's language part: nb-NO, nb_NO.UTF-8, no_NO@euro, nb:en (LANGUAGE), "nb;q=1".
+_AFTER_LANGUAGE = re.compile(r"[-_.@:;,\s]")
+
+
+def _language_part(locale: str) -> str:
+    return _AFTER_LANGUAGE.split(locale.strip(), maxsplit=1)[0].lower()
+
+
+def spoken_language(locale: str | None) -> Language | None:
+    """nb for a Norwegian locale or language tag, en for an English one, None for any other."""
+    part = _language_part(locale or "")
+    if part[:2] in NORWEGIAN:
+        return "nb"
+    return "en" if part == "en" else None
 
 
 def language_from_locale(locale: str | None, other: Language = "en") -> Language | None:
-    """nb for a Norwegian locale (nb-NO, no_NO.UTF-8, nn), `other` for any other, None if none.
+    """nb for a Norwegian locale (nb-NO, no_NO.UTF-8, nn, nob, norwegian), `other` for any
+    other, None if none.
 
     The one policy every channel uses: Slack's user locale, Teams' activity locale, the
-    terminal's LANG all name a language the same way."""
+    terminal's LANG and the web pages' Accept-Language all name a language the same way."""
     if not locale:
         return None
-    primary = locale.replace("_", "-").split("-")[0].split(".")[0].lower()
-    return "nb" if primary in NORWEGIAN else other
+    return "nb" if spoken_language(locale) == "nb" else other
 
 
 def is_platform_id(value: object, max_length: int = 128) -> bool:

@@ -11,11 +11,11 @@ from html import escape
 
 from aiohttp import web
 
+from bot.messages import spoken_language
 from bot.settings import Settings
 from conversation_guides import GuideBook
 
 INSTALL_PATH = "/slack/install"
-NORWEGIAN = frozenset({"nb", "no", "nn"})
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
     "line-height:1.5;color:#1d1d1d}a.install{display:inline-block;padding:.6rem 1.2rem;"
@@ -37,14 +37,13 @@ def language(accept: str | None, default: str) -> str:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        primary = tag.strip().split("-")[0].lower()
-        if quality > 0 and primary:
-            ranked.append((-quality, index, primary))
-    for _, _, primary in sorted(ranked):
-        if primary in NORWEGIAN:
-            return "nb"
-        if primary == "en":
-            return "en"
+        if quality > 0 and tag.strip():
+            ranked.append((-quality, index, tag.strip()))
+    for _, _, tag in sorted(ranked):
+        # Tags name a language as locales do: the one policy in bot.messages reads them.
+        spoken = spoken_language(tag)
+        if spoken is not None:
+            return spoken
     return default
 
 

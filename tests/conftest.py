@@ -1,4 +1,5 @@
-"""Shared fixtures: a real database per test, a movable clock, and a network guard."""
+"""Shared fixtures: a real database per test, a movable clock, a network guard, the local Slack
+and the Slack bot served over HTTP. Helpers live in tests/support/, never in a conftest."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import ipaddress
 import os
 import socket
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,9 @@ from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.database import create_engine as create_async_engine_for
 from storage.database import make_sessionmaker, migrate
+from tests.support.database import POSTGRES_URL, Clock
+from tests.support.slack import Bot, Breakable, running_bot, slack_settings
 from tests.support.slack_api import FakeSlack, start_fake_slack
-
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
-
 
 # -- hypothesis: the same examples on every CI run -------------------------------------------
 
@@ -124,27 +123,7 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessionmaker(engine)
 
 
-def engine_of(coach: Coach) -> AsyncEngine:
-    """The engine under a coach a test built from a sessionmaker alone (AsyncSession.bind)."""
-    bind = coach.sessions().bind
-    assert isinstance(bind, AsyncEngine)
-    return bind
-
-
 # -- the engine -------------------------------------------------------------------------------
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -186,3 +165,52 @@ async def slack() -> AsyncIterator[FakeSlack]:
     fake = await start_fake_slack()
     yield fake
     await fake.stop()
+
+
+# -- the Slack bot served over real HTTP (the Slack and reliability tests) ------------------
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """The local Slack Web API taking any token (the served bot's own tests)."""
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bot(coach: Coach, database_url: str, fake_slack: FakeSlack) -> AsyncIterator[Bot]:
+    settings = slack_settings(database_url, fake_slack.url, COACH_ADMINS="admin-user")
+    coach.settings = settings
+    async with running_bot(coach, settings, fake_slack) as running:
+        yield running
+
+
+# -- a database that can be taken away and brought back ---------------------------------------
+
+
+@pytest.fixture
+async def breakable(
+    database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Breakable, async_sessionmaker[AsyncSession]]]:
+    if POSTGRES_URL:
+        from sqlalchemy.engine import make_url
+
+        holder = Breakable(database_url, None, tmp_path)  # type: ignore[arg-type]
+        await holder.start_proxy()
+        url = make_url(database_url).set(host="127.0.0.1", port=holder.proxy_port)
+        url_text = url.render_as_string(hide_password=False)
+    else:
+        (tmp_path / "db").mkdir()
+        url_text = f"sqlite+aiosqlite:///{tmp_path / 'db' / 'coach.sqlite3'}"
+        holder = Breakable(url_text, None, tmp_path)  # type: ignore[arg-type]
+    engine = create_async_engine_for(url_text)
+    holder.engine = engine
+    await migrate(engine)
+    yield holder, make_sessionmaker(engine)
+    if POSTGRES_URL and holder.proxy is not None:
+        holder.proxy.close()
+        for writer in holder.connections:
+            writer.close()
+    await engine.dispose()

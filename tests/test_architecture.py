@@ -4,6 +4,9 @@ Every module of app.py, bot/, storage/ and conversation_guides/ is read as a syn
 an import counts wherever it is written: at the top, inside a function, or under
 TYPE_CHECKING (a type-only import still couples the two modules). Importing a package's
 module does not count as importing the package's __init__: only what is written counts.
+
+The tests are read the same way for one rule: no module under tests/ imports a test module
+(test_*.py) or a conftest. Shared helpers live in tests/support/; pytest hands out fixtures.
 """
 
 from __future__ import annotations
@@ -55,9 +58,20 @@ def _resolve(name: str, known: dict[str, Path]) -> str | None:
     return None
 
 
-def imports(root: Path) -> list[Import]:
+def modules_of_tests(root: Path) -> dict[str, Path]:
+    """Every module under tests/, by dotted name (a package by its own name)."""
+    found: dict[str, Path] = {}
+    for path in sorted((root / "tests").rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def imports(root: Path, known: dict[str, Path] | None = None) -> list[Import]:
     """Every import between the tree's own modules, wherever in a module it is written."""
-    known = modules(root)
+    known = modules(root) if known is None else known
     found: list[Import] = []
     for module, path in known.items():
         is_package = path.name == "__init__.py"
@@ -112,6 +126,21 @@ def violations(root: Path) -> list[str]:
         if _within(item.importer, "conversation_guides") and _within(item.imported, "bot"):
             found.append(f"{where}: conversation_guides never imports bot")
     return found
+
+
+def _reaches_into_a_test(module: str) -> bool:
+    last = module.rsplit(".", 1)[-1]
+    return last == "conftest" or last.startswith("test_")
+
+
+def reaching_into_tests(root: Path) -> list[str]:
+    """Each import, under tests/, of a test module or a conftest, with where it is."""
+    return [
+        f"{item.importer} (line {item.line}) imports {item.imported}: "
+        "shared helpers go in tests/support/, shared fixtures in a conftest pytest finds"
+        for item in imports(root, modules_of_tests(root))
+        if _reaches_into_a_test(item.imported)
+    ]
 
 
 @dataclass(frozen=True)
@@ -198,6 +227,14 @@ def _describe(circles: list[Circle]) -> str:
 def test_imports_only_go_down() -> None:
     found = violations(ROOT)
     assert not found, "\n".join(found)
+
+
+def test_tests_import_no_test_module_and_no_conftest() -> None:
+    found = reaching_into_tests(ROOT)
+    assert not found, "\n".join(found)
+    # The walk reads the tests for real: the shared helpers are imported from test modules.
+    edges = {(item.importer, item.imported) for item in imports(ROOT, modules_of_tests(ROOT))}
+    assert ("tests.test_conversations", "tests.support.conversations") in edges
 
 
 def test_no_import_circle() -> None:
@@ -305,3 +342,32 @@ def test_a_circle_is_caught_and_printed(tmp_path: Path) -> None:
         )
     ]
     assert "bot.checklist -> bot.engine -> bot.privacy -> bot.checklist" in _describe(found)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("from tests.intake.conftest import Harness\n", "imports tests.intake.conftest"),
+        ("def f():\n    from tests import conftest\n", "(line 2) imports tests.conftest"),
+        ("from tests.intake.test_greenhouse import LINE\n", "imports tests.intake.test_greenhouse"),
+        ("from .test_greenhouse import rejected\n", "imports tests.intake.test_greenhouse"),
+    ],
+)
+def test_a_test_reaching_into_a_test_or_a_conftest_is_caught(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    files = {
+        "tests/__init__.py": "",
+        "tests/conftest.py": "from tests.support.database import Clock\n",
+        "tests/support/__init__.py": "",
+        "tests/support/database.py": "",
+        "tests/intake/__init__.py": "",
+        "tests/intake/conftest.py": "from tests.support import database\n",
+        "tests/intake/test_greenhouse.py": "from tests.support.database import Clock\n",
+    }
+    root = _tree(tmp_path, files)
+    assert reaching_into_tests(root) == []
+    root = _tree(tmp_path, {**files, "tests/intake/test_notices.py": text})
+    found = reaching_into_tests(root)
+    assert len(found) == 1 and expected in found[0], found
+    assert found[0].startswith("tests.intake.test_notices ")

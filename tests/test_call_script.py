@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot import script
 from bot.channels.slack import blocks
 from bot.channels.teams import cards
-from bot.channels.teams.handler import labels_for
+from bot.channels.teams.deps import labels_for
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply, ScriptLine
 from conversation_guides import GuideBook

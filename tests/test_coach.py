@@ -14,9 +14,9 @@ from bot.coach import Coach, ProfileSource
 from bot.messages import Identity, Inbound
 from conversation_guides import GuideBook
 from storage.tables import Candidate, Recruiter, Workspace
-from tests.conftest import Clock
-from tests.statements import counting
+from tests.support.database import Clock
 from tests.support.engine import CONCRETE, add, say
+from tests.support.statements import counting
 
 
 async def test_add_start_script_log_report(

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from bot.channels.console import language_from_environment
+from bot.messages import language_from_locale
 from tests.support.console import GAPS_EN, ROOT, run_console
 
 COMPETENCE_EN = (
@@ -103,6 +105,32 @@ def test_input_ending_mid_checklist_keeps_answers(database_url: str) -> None:
     out = run_console(database_url, ["start Kari"], "--lang", "en")
     assert "Welcome back" in out
     assert f"Saved earlier: {COMPETENCE_EN}" in out
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("LANG", "nb_NO.UTF-8", "nb"),
+        # What the terminal took as Norwegian before the channels shared one policy.
+        ("LANG", "norwegian", "nb"),
+        ("LANG", "Norwegian_Norway.1252", "nb"),
+        ("LANG", "nob_NO", "nb"),
+        ("LC_ALL", "no_NO@euro", "nb"),
+        ("LANGUAGE", "nn:en", "nb"),
+        ("LANG", "en_GB.UTF-8", "en"),
+        ("LANG", "C.UTF-8", "en"),
+        ("LANG", "de_DE", "en"),
+    ],
+)
+def test_the_terminal_reads_norwegian_however_the_locale_names_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, value)
+    assert language_from_environment("en") == expected
+    # The same value means the same language to every channel (Slack, Teams, the pages).
+    assert language_from_locale(value) == expected
 
 
 def test_language_from_locale(database_url: str) -> None:

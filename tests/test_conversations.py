@@ -1,4 +1,4 @@
-"""The conversation table (tests/conversations.py) through the engine and the terminal;
+"""The conversation table (tests/support/conversations.py) through the engine and the terminal;
 Slack and Teams play the same table in their own folders, over signed HTTP."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from bot.coach import Coach
 from bot.messages import Identity
-from tests.conversations import engine_driver, play, terminal_driver
+from tests.support.conversations import engine_driver, play, terminal_driver
 
 
 async def test_the_conversation_through_the_engine(

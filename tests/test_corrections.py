@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply
 from storage.tables import CallLog, Candidate
-from tests.conftest import Clock
+from tests.support.database import Clock
 
 
 async def say(coach: Coach, who: Identity, text: str) -> Reply:

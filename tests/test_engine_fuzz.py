@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import commands
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply
-from tests.snapshots import snapshot
-from tests.strategies import hostile_text, inbound_text
 from tests.support.engine import CONCRETE, add, say
+from tests.support.snapshots import snapshot
+from tests.support.strategies import hostile_text, inbound_text
 
 FUZZ = settings(
     # The database fixture is shared by every example on purpose: state builds up like in use.

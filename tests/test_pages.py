@@ -21,7 +21,7 @@ from bot import pages
 from bot.coach import Coach
 from bot.settings import Settings
 from bot.wiring import build_web_app
-from tests.conftest import engine_of
+from tests.support.database import engine_of
 from tests.support.slack import serving
 
 BROWSER_FLAGS = (
@@ -156,6 +156,9 @@ def test_the_browser_language_picks_nb_or_en_by_preference() -> None:
     assert pages.language(None, "en") == "en"
     assert pages.language("nb;q=0, en", "nb") == "en"
     assert pages.language("nb;q=bogus", "en") == "en"
+    # Norwegian named the way any channel's locale may name it (one policy, bot.messages).
+    assert pages.language("de, nob;q=0.5, en;q=0.4", "en") == "nb"
+    assert pages.language("*, en-GB;q=0.9", "nb") == "en"
 
 
 async def test_without_oauth_the_landing_page_offers_no_install_link(

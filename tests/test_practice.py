@@ -27,15 +27,23 @@ from bot.practice import (
 from conversation_guides import GUIDES_DIR, GuideBook, GuideError
 from conversation_guides.practice import SCENARIO_ORDER
 from storage.tables import Base, PracticeRun
-from tests.conftest import POSTGRES_URL
-from tests.practice_scripts import CHANGES, COMMON, MARKER, MISTAKES, POINTS, matches, script
+from tests.support.database import POSTGRES_URL
 from tests.support.engine import add, say
+from tests.support.practice_scripts import (
+    CHANGES,
+    COMMON,
+    MARKER,
+    MISTAKES,
+    POINTS,
+    matches,
+    script,
+)
 
 POSITION = {"nb": "Lønnsmedarbeider", "en": "Payroll officer"}
 
 
 async def prepared(coach: Coach, who: Identity, language: str, name: str = "Kari Nordmann") -> str:
-    """A candidate whose checklist is done, with the points in tests/practice_scripts.py."""
+    """A candidate whose checklist is done, with the points in tests/support/practice_scripts.py."""
     ref = await add(coach, who, f"add {name} | {POSITION[language]}")
     reply = await coach.submit_checklist(who, ref, POINTS[language])
     assert reply.form is None, reply.text

@@ -10,9 +10,9 @@ from sqlalchemy import text
 from conversation_guides import GuideBook
 from conversation_guides.practice import SCENARIO_ORDER
 from storage.database import create_engine as create_async_engine_for
-from tests.conftest import POSTGRES_URL
-from tests.practice_scripts import COMMON, MARKER, POINTS, matches, script
 from tests.support.console import run_console
+from tests.support.database import POSTGRES_URL
+from tests.support.practice_scripts import COMMON, MARKER, POINTS, matches, script
 
 POSITION = {"nb": "Lønnsmedarbeider", "en": "Payroll officer"}
 

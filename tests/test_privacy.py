@@ -29,9 +29,9 @@ from storage.tables import (
     PreparationAnswer,
     TalentPoolConsent,
 )
-from tests.conftest import Clock, engine_of
-from tests.snapshots import snapshot
+from tests.support.database import Clock, engine_of
 from tests.support.engine import CONCRETE, add, say
+from tests.support.snapshots import snapshot
 
 NOTE = "left a voicemail, sounded upset about the salary"
 

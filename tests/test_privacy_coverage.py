@@ -14,7 +14,7 @@ from bot.retention import purge
 from bot.settings import Settings
 from storage.privacy import CANDIDATE_DATA, Covered
 from storage.tables import AtsApplication, Base, Candidate
-from tests.conftest import Clock
+from tests.support.database import Clock
 from tests.support.engine import CONCRETE, add, say
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from bot.coach import Coach
 from bot.messages import Attachment, Card, Identity, Inbound, Reply
 from storage.tables import Candidate
-from tests.grammar_walk import WALK, grammar_kinds, leaks, walked_kinds
+from tests.support.grammar_walk import WALK, grammar_kinds, leaks, walked_kinds
 
 
 def test_the_walk_covers_every_command_of_the_grammar() -> None:

@@ -31,7 +31,7 @@ from storage.tables import (
     TalentPoolConsent,
     Workspace,
 )
-from tests.conftest import Clock, engine_of
+from tests.support.database import Clock, engine_of
 from tests.support.engine import CONCRETE, add, say
 
 ROOT = Path(__file__).resolve().parent.parent

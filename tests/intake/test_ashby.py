@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.intake.conftest import RECRUITER, Harness, ashby_headers, body_of, sample
+from tests.support.intake import RECRUITER, Harness, ashby_headers, body_of, sample
 
 LINE = "line.berg@example.com"
 

@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.wiring import build_slack_installations, import_csv
 from conversation_guides import GuideBook
 from storage.tables import AtsApplication, Candidate
-from tests.intake.conftest import ADMIN, HERE, RECRUITER, TEAM, Harness
+from tests.support.intake import ADMIN, HERE, RECRUITER, TEAM, Harness
 from tests.support.slack_api import BOT_TOKEN
 
 ROOT = HERE.parent.parent

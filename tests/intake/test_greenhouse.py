@@ -9,8 +9,15 @@ from typing import Any
 from sqlalchemy import text
 
 from storage.tables import AtsApplication, Candidate
-from tests.intake.conftest import RECRUITER, Harness, body_of, greenhouse_headers, sample
-from tests.support.intake import LINE, rejected
+from tests.support.intake import (
+    LINE,
+    RECRUITER,
+    Harness,
+    body_of,
+    greenhouse_headers,
+    rejected,
+    sample,
+)
 
 
 def unrejected(application: int = 265293, at: str = "2015-02-11T15:50:41Z") -> dict[str, Any]:

@@ -10,9 +10,8 @@ from bot.coach import Coach
 from bot.settings import Settings
 from bot.wiring import build_web_app
 from conversation_guides import GuideBook
-from tests.conftest import Clock, engine_of
-from tests.intake.conftest import RECRUITER, TEAM, Harness, Hook
-from tests.support.intake import LINE, rejected
+from tests.support.database import Clock, engine_of
+from tests.support.intake import LINE, RECRUITER, TEAM, Harness, Hook, rejected
 from tests.support.slack_api import FakeSlack
 
 

@@ -7,8 +7,7 @@ import json
 
 from bot import ats_notices
 from bot.channels.slack.notify import SlackNotifier
-from tests.intake.conftest import RECRUITER, Harness
-from tests.support.intake import LINE, rejected
+from tests.support.intake import LINE, RECRUITER, Harness, rejected
 
 
 async def test_one_message_per_batch_and_at_most_one_an_hour(harness: Harness) -> None:

@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.settings import Settings
-from tests.intake.conftest import HERE, RECRUITER, Harness, Hook, sample
+from tests.support.intake import HERE, RECRUITER, Harness, Hook, sample
 
 LINE = "line.berg@example.com"
 SIGNATURE_KEY = "tt-signature-key-0123456789abcdef"

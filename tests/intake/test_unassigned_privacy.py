@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 from bot.messages import Inbound
-from tests.intake.conftest import RECRUITER, Harness, sample
-from tests.intake.test_greenhouse import LINE, rejected
+from tests.support.intake import LINE, RECRUITER, Harness, rejected, sample
 
 
 async def waiting(harness: Harness) -> str:

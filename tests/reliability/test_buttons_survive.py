@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from bot.coach import Coach
 from conversation_guides import GuideBook
-from tests.conftest import Clock
+from tests.support.database import Clock
 from tests.support.slack import POSTGRES_URL, Bot, running_bot, settle, slack_settings
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_buttons import click, logs, script_message

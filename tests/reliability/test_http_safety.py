@@ -17,7 +17,7 @@ from bot.coach import Coach
 from bot.messages import Inbound
 from bot.wiring import build_web_app
 from storage.errors import PROBLEMS, describe
-from tests.conftest import engine_of
+from tests.support.database import engine_of
 from tests.support.slack import POSTGRES_URL, serving, signed_headers, slack_settings
 from tests.support.slack_api import FakeSlack
 

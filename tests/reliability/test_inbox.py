@@ -15,7 +15,7 @@ from bot.retention import purge
 from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.tables import Candidate, InboxItem
-from tests.conftest import Clock
+from tests.support.database import Clock
 from tests.support.slack import USER, running_bot, slack_settings
 from tests.support.slack_api import TEAM, FakeSlack
 from tests.support.slack_checklist import CONCRETE

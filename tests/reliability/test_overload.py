@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.coach import Coach
 from conversation_guides import GuideBook
 from storage.tables import Candidate, InboxItem
-from tests.conftest import Clock
+from tests.support.database import Clock
 from tests.support.slack import running_bot, settle, slack_settings
 from tests.support.slack_api import FakeSlack
 

@@ -3,22 +3,19 @@ their real notifiers, recruiters with candidates."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.slack.notify import SlackNotifier
 from bot.coach import Coach
 from bot.messages import Identity, Inbound
 from bot.notify import Notifier
-from bot.reminders import Summary, run_batch
 from bot.settings import Settings
 from conversation_guides import GuideBook
-from storage.tables import Recruiter, ReminderDelivery
-from tests.conftest import Clock
+from tests.support.database import Clock
+from tests.support.reminders import Hire
 from tests.support.slack_api import BOT_TOKEN, FakeSlack
 from tests.support.teams_fixtures import (
     bot_connector,
@@ -47,9 +44,6 @@ async def notifiers(make_notifier: Callable[[], Notifier]) -> AsyncIterator[dict
         await close()
 
 
-Hire = Callable[..., Awaitable[Identity]]
-
-
 @pytest.fixture
 def hire(coach: Coach, clock: Clock) -> Hire:
     """A Slack recruiter who rejected candidates at the given times (default: now)."""
@@ -76,31 +70,3 @@ def hire(coach: Coach, clock: Clock) -> Hire:
         return who
 
     return make
-
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
-
-
-async def run(coach: Coach, notifiers: Mapping[str, Notifier], **options: object) -> Summary:
-    """One reminders run, unpaced."""
-    options.setdefault("pace", 0)
-    return await run_batch(coach, notifiers, **options)  # type: ignore[arg-type]
-
-
-async def deliveries(sessions: async_sessionmaker[AsyncSession]) -> dict[str, tuple[str, int]]:
-    """User -> (status, attempts) of the deliveries recorded."""
-    async with sessions() as session:
-        rows = await session.execute(
-            select(Recruiter.external_id, ReminderDelivery.status, ReminderDelivery.attempts).join(
-                Recruiter, Recruiter.id == ReminderDelivery.recruiter_id
-            )
-        )
-        return {user: (status, attempts) for user, status, attempts in rows}
-
-
-async def unreachable(sessions: async_sessionmaker[AsyncSession]) -> dict[str, datetime | None]:
-    """User -> when the platform said they are gone (None: reachable)."""
-    async with sessions() as session:
-        rows = await session.execute(select(Recruiter.external_id, Recruiter.unreachable_at))
-        return {user: at for user, at in rows}

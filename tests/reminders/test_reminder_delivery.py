@@ -35,8 +35,8 @@ from bot.wiring import remind
 from conversation_guides import GuideBook
 from storage.database import create_engine, make_sessionmaker
 from storage.tables import Recruiter
-from tests.conftest import Clock
-from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
+from tests.support.database import Clock
+from tests.support.reminders import Hire, deliveries, run, unreachable, utc
 from tests.support.slack_api import BOT_TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from bot.coach import Coach
 from bot.messages import Inbound, Reply
 from bot.reminders import MAX_CARDS, plan, working_days_between
 from storage.tables import Candidate, Recruiter, Workspace
-from tests.conftest import Clock
-from tests.reminders.conftest import Hire
+from tests.support.database import Clock
+from tests.support.reminders import Hire
 
 
 def utc(*parts: int) -> datetime:

@@ -12,8 +12,8 @@ from bot.coach import Coach
 from bot.messages import Identity, Inbound
 from bot.reminders import CLOSED, OPEN, due_period, plan, snooze_period, week_period, zone
 from storage.reminders import Target
-from tests.conftest import Clock
-from tests.reminders.conftest import Hire
+from tests.support.database import Clock
+from tests.support.reminders import Hire
 
 
 def utc(*parts: int) -> datetime:

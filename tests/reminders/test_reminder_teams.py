@@ -21,8 +21,8 @@ from bot.notify import Notifier
 from bot.reminders import LEASE, MAX_ATTEMPTS, Summary
 from bot.settings import Settings
 from storage.tables import Candidate, Recruiter
-from tests.conftest import Clock
-from tests.reminders.conftest import Hire, deliveries, run, unreachable, utc
+from tests.support.database import Clock
+from tests.support.reminders import Hire, deliveries, run, unreachable, utc
 from tests.support.slack_api import FakeSlack
 from tests.support.teams_api import (
     CREATE,

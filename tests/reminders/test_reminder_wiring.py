@@ -11,8 +11,8 @@ from bot.coach import Coach
 from bot.reminders import plan
 from bot.settings import Settings
 from bot.wiring import add_background_work, build_notifiers
-from tests.conftest import Clock
-from tests.reminders.conftest import Hire
+from tests.support.database import Clock
+from tests.support.reminders import Hire
 from tests.support.slack_api import BOT_TOKEN, FakeSlack
 
 

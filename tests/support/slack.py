@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,11 +22,8 @@ from bot.channels.slack import mount_slack
 from bot.coach import Coach
 from bot.settings import Settings
 from bot.wiring import build_web_app
-from tests.conftest import engine_of
+from tests.support.database import POSTGRES_URL, engine_of
 from tests.support.slack_api import BOT_TOKEN, TEAM, FakeSlack
-
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
-
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

@@ -1,15 +1,23 @@
-"""The one local Slack Web API every test talks to (channels, reminders, intake): plays the
-Web API, response_url, file uploads and Socket Mode on 127.0.0.1 and records every call.
+"""The one local Slack Web API every test talks to (channels, reminders, intake, OAuth): plays
+the Web API, response_url, file uploads and Socket Mode on 127.0.0.1 and records every call.
 
 What Slack does to a direct message (a gone or broken user, an app-level error, rate limits)
 and users.lookupByEmail are data on the fake, so a test sets them and reads what was posted.
+
+Built with `oauth=True` it is Slack for many workspaces installed through OAuth: oauth.v2.access
+(code and refresh) hands each installation (a `Grant`) its own bot token, and every other call
+must carry a live one. Token rotation is played strictly: a refresh token works once, and a
+refresh ends the old access token, so a process that refreshes twice, or saves an older token
+over a newer one, is caught.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +28,32 @@ TEAM = "T0TEAM"
 # The bot token the tests configure; a fake built with it refuses any other (not_authed).
 BOT_TOKEN = "xoxb-17-secret-bot-token-do-not-log"
 
+# The app as the OAuth tests configure it.
+CLIENT_ID = "1234567890.0987654321"
+CLIENT_SECRET = "client-secret-for-tests-only"
+APP_ID = "A0COACH"
+EXPIRES_IN = 43200
+
+
+@dataclass
+class Grant:
+    """One OAuth installation (a workspace, or an Enterprise Grid org) as Slack sees it."""
+
+    team: str | None
+    enterprise: str | None = None
+    org_wide: bool = False
+    installer: str = "UINSTALLER"
+    access_token: str = ""
+    refresh_token: str = ""
+    bot_user: str = ""
+    # Every token Slack ever issued for it, so a test can look for their bytes anywhere.
+    issued: list[str] = field(default_factory=list)
+    refreshes: int = 0
+
+    @property
+    def key(self) -> str:
+        return (self.enterprise or "") + ":" + ("" if self.org_wide else self.team or "")
+
 
 @dataclass
 class Post:
@@ -28,6 +62,9 @@ class Post:
     user: str
     text: str
     body: dict[str, Any]
+    # The bearer token it was sent with, and when it arrived (time.monotonic()).
+    token: str = ""
+    at: float = 0.0
 
 
 @dataclass
@@ -35,6 +72,8 @@ class Call:
     method: str
     params: dict[str, Any]
     headers: dict[str, str]
+    # With oauth=True: the key of the installation whose token the call carried, if any.
+    grant: str | None = None
 
 
 @dataclass
@@ -48,9 +87,17 @@ class Plan:
 class FakeSlack:
     """Plays the Slack Web API and response_url on 127.0.0.1, recording every call."""
 
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(self, token: str | None = None, *, oauth: bool = False) -> None:
         # When set, every API call must carry this bot token.
         self.token = token
+        # OAuth mode: every call but oauth.v2.access must carry a live installation's token.
+        self.oauth = oauth
+        self.codes: dict[str, Grant] = {}
+        self.grants: dict[str, Grant] = {}
+        # Grant key -> how many chat.postMessage calls are answered 429 first, and Retry-After.
+        self.grant_rate_limit: dict[str, tuple[int, int]] = {}
+        # Seconds a refresh takes, so two processes refreshing at once really overlap.
+        self.refresh_delay = 0.0
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []
         self.plans: dict[str, list[Plan]] = {}
@@ -121,6 +168,29 @@ class FakeSlack:
         """Who got a direct message, in order."""
         return [post.user for post in self.posts]
 
+    def answer_at(self, key: str) -> dict[str, Any] | None:
+        """The last answer the bot posted to response_url(key), if any yet."""
+        return next((body for at, body in reversed(self.answered) if at == key), None)
+
+    # -- OAuth: what a test sets up and reads --------------------------------------------------
+
+    def authorize(self, grant: Grant) -> str:
+        """The user approved the install in Slack: a code for the redirect."""
+        code = "code-" + secrets.token_hex(8)
+        self.codes[code] = grant
+        return code
+
+    def revoke(self, grant: Grant) -> None:
+        """The workspace removed the app: Slack no longer accepts its tokens."""
+        grant.access_token = ""
+        grant.refresh_token = ""
+
+    def all_tokens(self) -> list[str]:
+        return [token for grant in self.grants.values() for token in grant.issued]
+
+    def posts_with(self, grant: Grant) -> list[Post]:
+        return [post for post in self.posts if post.token in grant.issued]
+
     def called(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
@@ -159,7 +229,12 @@ class FakeSlack:
                 params.update(await request.json())
             else:
                 params.update(dict(await request.post()))
-        await self._record(Call(method, params, dict(request.headers)))
+        grant = self._grant_of(request) if self.oauth else None
+        await self._record(Call(method, params, dict(request.headers), grant and grant.key))
+        if method == "oauth.v2.access":
+            return await self._oauth_access(request, params)
+        if self.oauth and grant is None:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
         if self.delay:
             await asyncio.sleep(self.delay)
         if time.monotonic() < self._window_end:
@@ -183,10 +258,14 @@ class FakeSlack:
         if method == "conversations.open" and str(params.get("users", "")) in self.gone:
             return web.json_response({"ok": False, "error": "user_not_found"})
         if method == "chat.postMessage":
-            refused = self._refuse_post(params)
+            if grant is not None and self.grant_rate_limit.get(grant.key, (0, 0))[0]:
+                limited, seconds = self.grant_rate_limit[grant.key]
+                self.grant_rate_limit[grant.key] = (limited - 1, seconds)
+                return self._too_many(seconds)
+            refused = self._refuse_post(params, request.headers.get("Authorization", ""))
             if refused is not None:
                 return refused
-        return web.json_response(self.answer(method, params))
+        return web.json_response(self.answer(method, params, grant))
 
     def _lookup(self, email: str) -> web.Response:
         self.lookups.append(email)
@@ -197,7 +276,7 @@ class FakeSlack:
             return web.json_response({"ok": True, "user": user})
         return web.json_response({"ok": False, "error": "users_not_found"})
 
-    def _refuse_post(self, params: dict[str, Any]) -> web.Response | None:
+    def _refuse_post(self, params: dict[str, Any], authorization: str) -> web.Response | None:
         """What Slack answers a direct message instead of delivering it; None: delivered."""
         channel = str(params.get("channel", ""))
         user = channel[1:] if channel.startswith("D") else channel
@@ -210,7 +289,9 @@ class FakeSlack:
             return web.Response(status=500, text="internal error")
         if user in self.gone:
             return web.json_response({"ok": False, "error": "user_not_found"})
-        self.posts.append(Post(user=user, text=str(params.get("text", "")), body=params))
+        token = authorization.removeprefix("Bearer ")
+        text = str(params.get("text", ""))
+        self.posts.append(Post(user, text, params, token=token, at=time.monotonic()))
         return None
 
     @staticmethod
@@ -220,14 +301,26 @@ class FakeSlack:
             {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry)}
         )
 
-    def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def answer(
+        self, method: str, params: dict[str, Any], grant: Grant | None = None
+    ) -> dict[str, Any]:
         n = next(self.counter)
+        if method == "auth.test" and grant is not None:
+            return {
+                "ok": True,
+                "team_id": grant.team,
+                "enterprise_id": grant.enterprise,
+                "user_id": grant.bot_user,
+                "bot_id": "B" + grant.bot_user[1:],
+                "is_enterprise_install": grant.org_wide,
+            }
         if method == "auth.test":
             return {"ok": True, "team_id": TEAM, "user_id": "UBOT", "bot_id": "BBOT"}
         if method == "users.info":
             user = params.get("user", "")
             profile = self.users.get(user, {"locale": "en-US", "tz": "Europe/Oslo"})
-            return {"ok": True, "user": {"id": user, "team_id": TEAM, **profile}}
+            team = grant.team if grant is not None else TEAM
+            return {"ok": True, "user": {"id": user, "team_id": team, **profile}}
         if method in ("views.open", "views.update", "views.publish"):
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else dict(view or {})
@@ -246,6 +339,82 @@ class FakeSlack:
         if method == "chat.postMessage":
             return {"ok": True, "channel": f"D{params.get('channel')}", "ts": f"{n}.000100"}
         return {"ok": True}
+
+    # -- OAuth ---------------------------------------------------------------------------------
+
+    def _grant_of(self, request: web.Request) -> Grant | None:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return next((g for g in self.grants.values() if token and g.access_token == token), None)
+
+    @staticmethod
+    def _client_ok(request: web.Request, params: dict[str, Any]) -> bool:
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            pair = base64.b64decode(header[6:]).decode()
+            return pair == f"{CLIENT_ID}:{CLIENT_SECRET}"
+        return (params.get("client_id"), params.get("client_secret")) == (CLIENT_ID, CLIENT_SECRET)
+
+    @staticmethod
+    def _new_tokens(grant: Grant) -> None:
+        grant.access_token = "xoxe.xoxb-1-" + secrets.token_hex(24)
+        grant.refresh_token = "xoxe-1-" + secrets.token_hex(24)
+        grant.issued += [grant.access_token, grant.refresh_token]
+
+    async def _oauth_access(self, request: web.Request, params: dict[str, Any]) -> web.Response:
+        """oauth.v2.access: a code from the redirect, or a refresh token, for new tokens."""
+        if not self._client_ok(request, params):
+            return web.json_response({"ok": False, "error": "invalid_client_id"})
+        if params.get("grant_type") == "refresh_token":
+            return await self._refresh(str(params.get("refresh_token")))
+        grant = self.codes.pop(str(params.get("code")), None)
+        if grant is None:
+            return web.json_response({"ok": False, "error": "invalid_code"})
+        existing = self.grants.get(grant.key)
+        if existing is not None:
+            # A reinstall: Slack issues new tokens for the same installation.
+            grant.issued = existing.issued
+        grant.bot_user = "UB" + (grant.team or grant.enterprise or "X")
+        self._new_tokens(grant)
+        self.grants[grant.key] = grant
+        return web.json_response(
+            {
+                "ok": True,
+                "app_id": APP_ID,
+                "authed_user": {"id": grant.installer},
+                "scope": "commands,chat:write,im:write,users:read,files:write",
+                "token_type": "bot",
+                "access_token": grant.access_token,
+                "bot_user_id": grant.bot_user,
+                "refresh_token": grant.refresh_token,
+                "expires_in": EXPIRES_IN,
+                "team": None if grant.org_wide else {"id": grant.team, "name": "Team"},
+                "enterprise": {"id": grant.enterprise, "name": "Org"} if grant.enterprise else None,
+                "is_enterprise_install": grant.org_wide,
+            }
+        )
+
+    async def _refresh(self, refresh_token: str) -> web.Response:
+        grant = next((g for g in self.grants.values() if g.refresh_token == refresh_token), None)
+        if grant is None or not refresh_token:
+            return web.json_response({"ok": False, "error": "invalid_refresh_token"})
+        # Spent at once: a second refresh with it (another process) fails.
+        grant.refresh_token = ""
+        if self.refresh_delay:
+            await asyncio.sleep(self.refresh_delay)
+        self._new_tokens(grant)
+        grant.refreshes += 1
+        return web.json_response(
+            {
+                "ok": True,
+                "token_type": "bot",
+                "access_token": grant.access_token,
+                "refresh_token": grant.refresh_token,
+                "expires_in": EXPIRES_IN,
+                "team": {"id": grant.team} if grant.team else None,
+                "enterprise": {"id": grant.enterprise} if grant.enterprise else None,
+                "is_enterprise_install": grant.org_wide,
+            }
+        )
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode's WebSocket: says hello, then waits for the client to leave."""

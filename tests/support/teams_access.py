@@ -9,8 +9,8 @@ from aiohttp import ClientSession
 
 from bot.messages import Identity, is_platform_id
 from storage.tables import Base
-from tests.channels.slack.hostile import Victim
-from tests.snapshots import Snapshot
+from tests.support.hostile import Victim
+from tests.support.snapshots import Snapshot
 from tests.support.teams_api import TENANT, Running
 
 OWNER = "aad-user-1"

@@ -16,7 +16,7 @@ from bot.coach import Coach
 from bot.settings import Settings
 from bot.wiring import build_web_app
 from conversation_guides import GuideBook
-from tests.conftest import engine_of
+from tests.support.database import engine_of
 from tests.support.teams_api import FakeConnector, IdentityProvider, Running, Teams
 
 

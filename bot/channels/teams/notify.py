@@ -17,7 +17,7 @@ from bot.channels.teams.connector import (
     deliver,
     tune_connector,
 )
-from bot.channels.teams.handler import labels_for
+from bot.channels.teams.deps import labels_for
 from bot.coach import Coach
 from bot.messages import Identity, Reply
 from bot.notify import DeliveryError, Recipient

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.messages import Identity
 from storage.tables import Recruiter, Workspace
-from tests.channels.slack.hostile import (
+from tests.support.hostile import (
     BOOKKEEPING,
     INTRUDERS,
     Victim,
@@ -22,10 +22,10 @@ from tests.channels.slack.hostile import (
     post_raw,
     verb_commands,
 )
-from tests.snapshots import snapshot
 from tests.support.slack import USER, Bot, settle
 from tests.support.slack_api import TEAM
 from tests.support.slack_checklist import CONCRETE, inputs
+from tests.support.snapshots import snapshot
 
 FORM = "application/x-www-form-urlencoded"
 

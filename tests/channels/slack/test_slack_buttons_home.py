@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.tables import Candidate
-from tests.conftest import Clock
+from tests.support.database import Clock
 from tests.support.slack import USER, Bot, find_button, settle
 from tests.support.slack_buttons import click, home, logs, script_message
 from tests.support.slack_checklist import inputs

@@ -6,11 +6,11 @@ from sqlalchemy import func, select
 
 from bot.messages import language_from_locale
 from storage.tables import Candidate, ProcessedEvent, Recruiter
-from tests.conftest import Clock
-from tests.conversations import CONVERSATION, EMPTY
-from tests.statements import counting
+from tests.support.conversations import CONVERSATION, EMPTY
+from tests.support.database import Clock
 from tests.support.slack import USER, Bot, settle
 from tests.support.slack_api import TEAM
+from tests.support.statements import counting
 
 CONVERSATION_NB = [
     ("help", "Jeg hjelper deg"),

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.messages import Identity
 from storage.tables import AuditEvent
-from tests.channels.slack.hostile import Victim
+from tests.support.hostile import Victim
 from tests.support.slack import USER, Bot, settle
 from tests.support.slack_api import TEAM
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.messages import Identity, is_platform_id
 from bot.server import MAX_BODY
-from tests.channels.slack.hostile import (
+from tests.support.hostile import (
     BOOKKEEPING,
     INTRUDERS,
     Victim,
@@ -32,9 +32,9 @@ from tests.channels.slack.hostile import (
     view_submission,
     watch_engine,
 )
-from tests.snapshots import snapshot
 from tests.support.slack import USER, Bot, settle
 from tests.support.slack_api import TEAM
+from tests.support.snapshots import snapshot
 
 FUZZ = settings(
     # The bot and its database are shared by every example on purpose: state builds up.
@@ -189,7 +189,7 @@ async def test_fuzz_events_and_odd_bodies(
     data: st.DataObject,
 ) -> None:
     """Events API JSON, and bodies that are not what their content type says."""
-    from tests.strategies import json_payload
+    from tests.support.strategies import json_payload
 
     team, user = data.draw(senders())
     event: Any = {

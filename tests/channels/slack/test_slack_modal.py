@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.channels.slack.blocks import decode_metadata
 from conversation_guides import GuideBook
-from tests.conftest import Clock
+from tests.support.database import Clock
 from tests.support.slack import USER, Bot, running_bot, slack_settings
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_checklist import CONCRETE, inputs, open_checklist, preparation, submit

@@ -1,4 +1,4 @@
-"""Slack installed through OAuth in many workspaces, against a local Slack (fake_oauth).
+"""Slack installed through OAuth in many workspaces, against the local Slack in OAuth mode.
 
 Two workspaces and an Enterprise Grid org install through GET /slack/install and the
 redirect; each one's commands are answered with its own token; reminders reach all with
@@ -36,10 +36,9 @@ from bot.wiring import build_notifiers, build_slack_installations, build_web_app
 from storage.database import create_engine, make_sessionmaker
 from storage.encryption import Cipher, InvalidToken
 from storage.tables import AuditEvent, Base, Candidate, SlackInstallation, Workspace
-from tests.channels.slack import fake_oauth
-from tests.channels.slack.fake_oauth import APP_ID, CLIENT_ID, CLIENT_SECRET, FakeOAuthSlack, Grant
-from tests.conftest import Clock, engine_of
+from tests.support.database import Clock, engine_of
 from tests.support.slack import POSTGRES_URL, SIGNING_SECRET, serving, signed_headers
+from tests.support.slack_api import APP_ID, CLIENT_ID, CLIENT_SECRET, Call, FakeSlack, Grant
 
 KEY = Fernet.generate_key().decode()
 COOKIE = "slack-app-oauth-state"
@@ -76,7 +75,7 @@ class Server:
     coach: Coach
     settings: Settings
     installations: Installations
-    fake: FakeOAuthSlack
+    fake: FakeSlack
     http: aiohttp.ClientSession
     counter: Any = None
 
@@ -144,8 +143,10 @@ class Server:
             }
         status, body = await self.post(urlencode(fields), "application/x-www-form-urlencoded")
         assert (status, body) == (200, "")
-        await wait_until(lambda: key in self.fake.responses)
-        return self.fake.responses[key]
+        await wait_until(lambda: self.fake.answer_at(key) is not None)
+        answer = self.fake.answer_at(key)
+        assert answer is not None
+        return answer
 
     async def event(
         self,
@@ -182,15 +183,22 @@ class Server:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeOAuthSlack]:
-    fake, runner = await fake_oauth.start()
+async def slack() -> AsyncIterator[FakeSlack]:
+    """The shared local Slack, for many workspaces installed through OAuth."""
+    fake = FakeSlack(oauth=True)
+    await fake.start()
     yield fake
-    await runner.cleanup()
+    await fake.stop()
+
+
+def made(calls: list[Call]) -> list[tuple[str, str | None]]:
+    """Each Web API call as (method, key of the installation whose token it carried)."""
+    return [(call.method, call.grant) for call in calls]
 
 
 @pytest.fixture
 async def served(
-    coach: Coach, database_url: str, slack: FakeOAuthSlack
+    coach: Coach, database_url: str, slack: FakeSlack
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start the server in OAuth mode with the given extra settings."""
     stack: list[Any] = []
@@ -248,7 +256,7 @@ async def expire_soon(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 
 async def test_two_workspaces_and_an_org_install_and_each_is_answered_with_its_own_token(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach
 ) -> None:
     server = await served()
     a, b, org = await install_three(server)
@@ -273,10 +281,10 @@ async def test_two_workspaces_and_an_org_install_and_each_is_answered_with_its_o
         assert f"Kari {team}" in answer["text"]
         listed = await server.command("list", team, "U0KARI", enterprise)
         assert f"Kari {team}" in listed["text"]
-        made = slack.calls[before:]
-        assert ("auth.test", grant.key) in made
+        calls = made(slack.calls[before:])
+        assert ("auth.test", grant.key) in calls
         # Every Web API call for this workspace's request carried this workspace's token.
-        assert {key for _, key in made} == {grant.key}
+        assert {key for _, key in calls} == {grant.key}
 
     # Each workspace sees only its own candidates.
     listed = await server.command("list", TEAM_A, "U0KARI")
@@ -284,7 +292,7 @@ async def test_two_workspaces_and_an_org_install_and_each_is_answered_with_its_o
 
 
 async def test_a_bad_missing_or_replayed_state_is_refused_and_installs_nothing(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach
 ) -> None:
     server = await served()
     state, cookie = await server.start_install()
@@ -309,7 +317,7 @@ async def test_a_bad_missing_or_replayed_state_is_refused_and_installs_nothing(
 
 
 async def test_a_state_from_another_server_process_is_accepted_once(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach
 ) -> None:
     """Behind a load balancer the redirect may reach another process: states are in the DB."""
     first, second = await served(), await served()
@@ -321,7 +329,7 @@ async def test_a_state_from_another_server_process_is_accepted_once(
 
 
 async def test_a_request_from_a_workspace_that_never_installed_gets_a_polite_answer(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach
 ) -> None:
     server = await served()
     await server.install(Grant(team=TEAM_A))
@@ -333,7 +341,7 @@ async def test_a_request_from_a_workspace_that_never_installed_gets_a_polite_ans
 
 
 async def test_reminders_reach_every_workspace_with_refreshed_tokens(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach
 ) -> None:
     server = await served()
     a, b, org = await install_three(server)
@@ -367,7 +375,7 @@ async def test_reminders_reach_every_workspace_with_refreshed_tokens(
 
 
 async def test_a_command_refreshes_a_token_close_to_expiry_before_it_is_used(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach
 ) -> None:
     server = await served()
     a = Grant(team=TEAM_A)
@@ -378,12 +386,12 @@ async def test_a_command_refreshes_a_token_close_to_expiry_before_it_is_used(
     answer = await server.command("list", TEAM_A, "U0KARI")
     assert answer["response_type"] == "ephemeral"
     assert a.refreshes == 1 and a.access_token != first
-    assert ("oauth.v2.access", None) in slack.calls[before:]
+    assert ("oauth.v2.access", None) in made(slack.calls[before:])
     assert Cipher(KEY).decrypt((await rows(coach.sessions))[0].bot_token) == a.access_token
 
 
 async def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach, database_url: str
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach, database_url: str
 ) -> None:
     """Slack's refresh token works once. Two processes (own engines, own pools) that both
     see an expiring token: one refreshes, the other waits and uses the new token."""
@@ -419,7 +427,7 @@ def _with_sessions(coach: Coach, engine: Any) -> Any:
 
 
 async def test_one_workspace_rate_limited_and_another_revoked_never_hold_up_the_rest(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach
 ) -> None:
     server = await served()
     a, b, org = await install_three(server)
@@ -427,7 +435,7 @@ async def test_one_workspace_rate_limited_and_another_revoked_never_hold_up_the_
         for n in range(3):
             await server.command(f"add Kari {n} | Nurse", team, f"U{n}REC", enterprise)
     # A answers its first DM 429 for a second; B's token was revoked without an event.
-    slack.rate_limit[a.key] = (1, 1)
+    slack.grant_rate_limit[a.key] = (1, 1)
     slack.revoke(b)
 
     notifiers = build_notifiers(coach, server.installations)
@@ -479,7 +487,7 @@ async def tokens_gone(sessions: async_sessionmaker[AsyncSession], team: str) -> 
 
 
 async def test_uninstall_in_either_order_forgets_tokens_at_once_and_data_after_the_grace(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach, clock: Clock
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach, clock: Clock
 ) -> None:
     server = await served()
     a, b, org = await install_three(server)
@@ -540,7 +548,7 @@ async def _uninstalled(sessions: async_sessionmaker[AsyncSession], team: str) ->
 
 
 async def test_an_org_uninstall_stops_every_workspace_of_the_org(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach, clock: Clock
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach, clock: Clock
 ) -> None:
     server = await served(COACH_UNINSTALL_GRACE_DAYS="0")
     org = Grant(team=None, enterprise=ORG, org_wide=True)
@@ -563,7 +571,7 @@ async def _names_are(sessions: async_sessionmaker[AsyncSession], team: str, want
 
 
 async def test_a_reinstall_within_the_grace_keeps_everything(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach, clock: Clock
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach, clock: Clock
 ) -> None:
     server = await served()
     a = Grant(team=TEAM_A)
@@ -603,7 +611,7 @@ async def database_text(sessions: async_sessionmaker[AsyncSession], database_url
 
 async def test_no_token_is_readable_in_the_database_or_the_logs(
     served: Callable[..., Any],
-    slack: FakeOAuthSlack,
+    slack: FakeSlack,
     coach: Coach,
     database_url: str,
     caplog: pytest.LogCaptureFixture,
@@ -634,7 +642,7 @@ async def test_no_token_is_readable_in_the_database_or_the_logs(
 
 
 async def test_a_new_key_in_front_reencrypts_and_the_old_one_can_then_go(
-    served: Callable[..., Any], slack: FakeOAuthSlack, coach: Coach, database_url: str
+    served: Callable[..., Any], slack: FakeSlack, coach: Coach, database_url: str
 ) -> None:
     server = await served()
     a = Grant(team=TEAM_A)

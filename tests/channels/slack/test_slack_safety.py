@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.coach import Coach
 from conversation_guides import GuideBook
 from storage.tables import Candidate, Recruiter
-from tests.conftest import Clock
+from tests.support.database import Clock
 from tests.support.slack import (
     SIGNING_SECRET,
     Bot,

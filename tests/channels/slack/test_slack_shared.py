@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.coach import Coach
 from storage.tables import Candidate
-from tests.grammar_walk import NAME, WALK, leaks
+from tests.support.grammar_walk import NAME, WALK, leaks
 from tests.support.slack import Bot, running_bot, settle, slack_settings
 from tests.support.slack_api import TEAM, FakeSlack
 

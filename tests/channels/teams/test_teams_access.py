@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.tables import Recruiter
-from tests.channels.slack.hostile import BOOKKEEPING, Victim, leaks, verb_commands
-from tests.snapshots import snapshot
+from tests.support.hostile import BOOKKEEPING, Victim, leaks, verb_commands
 from tests.support.slack_checklist import CONCRETE
+from tests.support.snapshots import snapshot
 from tests.support.teams_access import INTRUDERS, post, with_sender, without_profiles
 from tests.support.teams_api import TENANT, FakeConnector, Running
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.teams import handler as teams_handler
+from bot.channels.teams import deps as teams_deps
 from storage.tables import Candidate
 from tests.support.teams_api import FakeConnector, Teams
 
@@ -56,7 +56,7 @@ async def test_only_the_most_recently_used_cards_are_remembered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The real trimming, with room for two candidates instead of fifty.
-    monkeypatch.setattr(teams_handler, "MAX_REMEMBERED_CARDS", 2)
+    monkeypatch.setattr(teams_deps, "MAX_REMEMBERED_CARDS", 2)
     for name in ("Anna", "Berit", "Cato"):
         assert await teams.say(f"add {name} Nordmann | Nurse") == 201
     refs = await _refs(sessions)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.tables import Candidate, Recruiter, Workspace
-from tests.conversations import CONVERSATION, EMPTY, play
+from tests.support.conversations import CONVERSATION, EMPTY, play
 from tests.support.teams_api import BOT_ID, TENANT, FakeConnector, Running, Teams, flat_actions
 
 GREETING_EN = "Hi, I'm Feedback Call Coach."

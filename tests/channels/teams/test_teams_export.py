@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.teams.activities import INLINE_EXPORT_LIMIT
 from storage.tables import AuditEvent
-from tests.channels.slack.hostile import Victim
+from tests.support.hostile import Victim
 from tests.support.teams_access import with_sender
 from tests.support.teams_api import TENANT, FakeConnector, Running
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.teams.activities import MAX_RAW_ID
 from bot.messages import is_platform_id
 from bot.server import MAX_BODY
-from tests.channels.slack.hostile import (
+from tests.support.hostile import (
     BOOKKEEPING,
     Victim,
     Watch,
@@ -27,8 +27,8 @@ from tests.channels.slack.hostile import (
     verb_commands,
     watch_engine,
 )
-from tests.snapshots import snapshot
-from tests.strategies import hostile_text, inbound_text, json_payload
+from tests.support.snapshots import snapshot
+from tests.support.strategies import hostile_text, inbound_text, json_payload
 from tests.support.teams_access import (
     INTRUDERS,
     OTHER_TENANT,

@@ -11,8 +11,7 @@ from bot import ats_notices
 from bot.channels.teams.notify import TeamsNotifier
 from bot.messages import Identity, Inbound
 from bot.settings import Settings
-from tests.intake.conftest import body_of, greenhouse_headers
-from tests.support.intake import rejected
+from tests.support.intake import body_of, greenhouse_headers, rejected
 from tests.support.teams_api import TENANT, FakeConnector, Running
 
 

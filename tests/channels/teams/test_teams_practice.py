@@ -16,7 +16,7 @@ from bot.messages import Identity
 from conversation_guides import GuideBook
 from conversation_guides.practice import SCENARIO_ORDER
 from storage.tables import Base, Candidate, PracticeRun
-from tests.practice_scripts import CHANGES, COMMON, MARKER, POINTS, matches, script
+from tests.support.practice_scripts import CHANGES, COMMON, MARKER, POINTS, matches, script
 from tests.support.teams_api import TENANT, FakeConnector, Running
 
 POSITION = {"nb": "Lønnsmedarbeider", "en": "Payroll officer"}

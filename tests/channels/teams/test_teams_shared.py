@@ -26,8 +26,8 @@ from bot.wiring import build_web_app
 from conversation_guides import GuideBook
 from storage.database import create_engine, make_sessionmaker
 from storage.tables import Candidate
-from tests.conftest import engine_of
-from tests.grammar_walk import NAME, WALK, leaks
+from tests.support.database import engine_of
+from tests.support.grammar_walk import NAME, WALK, leaks
 from tests.support.teams_api import BOT_ID, CREATE, TENANT, Call, FakeConnector, Running, Teams
 
 BOT_NAME = "Feedback Call Coach"

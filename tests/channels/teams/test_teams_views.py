@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 
 from bot.channels.teams import cards
-from bot.channels.teams.handler import labels_for
+from bot.channels.teams.deps import labels_for
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply
 

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from bot import commands
 from bot.coach import Coach
 from bot.messages import Identity, Inbound
-from tests.strategies import command_text, hostile_text, inbound_text, json_payload
 from tests.support.slack import SIGNING_SECRET, USER, Bot
 from tests.support.slack_api import TEAM
+from tests.support.strategies import command_text, hostile_text, inbound_text, json_payload
 
 OTHER_TEAM = "T0OTHER"
 NAME = "Zorblax Quintavalle"
