@@ -71,15 +71,25 @@ class Ticket:
         await self.inbox._run(self)
 
     @contextlib.asynccontextmanager
-    async def working(self) -> AsyncIterator[None]:
+    async def working(self, *, harmless_twice: bool = False) -> AsyncIterator[None]:
         """For work done in place of `run`: the row is deleted when the block ends normally,
-        and left for a later round when it fails."""
+        and left for a later round when it fails.
+
+        `harmless_twice`: the work changes nothing stored (`list`, `help`), so doing it again
+        after a crash only answers again. Its row is then deleted with the next request's
+        INSERT (or the next recovery round) instead of in a transaction of its own: one
+        transaction fewer per command, and still never lost before it is answered.
+        """
         try:
             yield
         except BaseException:
             self.inbox.open.discard(self.id)
             raise
-        await self.inbox._finish(self)
+        if harmless_twice:
+            self.inbox.open.discard(self.id)
+            self.inbox._undeleted.add(self.id)
+        else:
+            await self.inbox._finish(self)
 
 
 class Inbox:
@@ -117,9 +127,13 @@ class Inbox:
             log.warning("inbox: busy, refused a %s (backlog %d)", kind, self.backlog)
             return BUSY
         self._reserved += 1
+        done = set(self._undeleted)
         try:
             async with self.sessions.begin() as session:
+                # Rows answered earlier and left to be deleted go in the same transaction.
+                await store.finish(session, done)
                 row = await store.add(session, key, kind, payload, self.worker, self.clock())
+            self._undeleted -= done
         except DATABASE_ERRORS as error:
             problem = PROBLEMS.explain(error)
             PROBLEMS.record(problem)
@@ -152,10 +166,11 @@ class Inbox:
 
     async def _finish(self, ticket: Ticket) -> None:
         self.open.discard(ticket.id)
+        done = set(self._undeleted)
         try:
             async with self.sessions.begin() as session:
-                await store.finish(session, [ticket.id, *self._undeleted])
-            self._undeleted.clear()
+                await store.finish(session, [ticket.id, *done])
+            self._undeleted -= done
         except DATABASE_ERRORS as error:
             log.error("inbox: could not delete a done row: %s", describe(error).code)
             self._undeleted.add(ticket.id)
@@ -168,13 +183,13 @@ class Inbox:
         free = self.capacity - self.backlog
         async with self.sessions.begin() as session:
             await store.renew(session, self.worker, self.open, now)
-            if self._undeleted:
-                await store.finish(session, self._undeleted)
-                self._undeleted.clear()
+            done = set(self._undeleted)
+            await store.finish(session, done)
             # Only kinds this process can do: a server without Slack leaves Slack's rows alone.
             items = await store.take_over(
                 session, self.worker, now, self.lease, free, list(self.jobs)
             )
+        self._undeleted -= done
         for item in items:
             if item.attempts > MAX_ATTEMPTS:
                 log.error("inbox: gave up a %s after %d attempts", item.kind, item.attempts - 1)
@@ -197,6 +212,14 @@ class Inbox:
                 log.error("inbox: recovery round failed: %s", describe(error).code)
             await asyncio.sleep(interval)
 
+    async def flush(self) -> None:
+        """Delete the rows answered and left for later (at an orderly stop)."""
+        done = set(self._undeleted)
+        if done:
+            async with self.sessions.begin() as session:
+                await store.finish(session, done)
+            self._undeleted -= done
+
     async def drain(self) -> None:
         """Wait for the jobs this process took over (for an orderly stop and for tests)."""
         if self._tasks:
@@ -216,5 +239,9 @@ def background(inbox: Inbox) -> Callable[[Any], contextlib.AbstractAsyncContextM
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            try:
+                await inbox.flush()
+            except DATABASE_ERRORS as error:  # left for the next start's recovery round
+                log.error("inbox: could not delete done rows: %s", describe(error).code)
 
     return run

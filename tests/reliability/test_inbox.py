@@ -16,7 +16,7 @@ from bot.settings import Settings
 from conversation_guides import GuideBook
 from storage.tables import Candidate, InboxItem
 from tests.conftest import Clock
-from tests.support.slack import USER, running_bot, slack_settings
+from tests.support.slack import USER, running_bot, settle, slack_settings
 from tests.support.slack_api import TEAM, FakeSlack
 from tests.support.slack_checklist import CONCRETE
 
@@ -86,3 +86,48 @@ async def test_rows_nobody_finished_are_purged_with_the_personal_data(
     async with sessions() as session:
         keys = (await session.scalars(select(InboxItem.key))).all()
     assert keys == ["k-new"]
+
+
+async def test_a_read_only_answer_leaves_its_row_to_the_next_request(
+    sessions: async_sessionmaker[AsyncSession],
+    guides: GuideBook,
+    clock: Clock,
+    fake_slack: FakeSlack,
+    database_url: str,
+) -> None:
+    """`list` changes nothing, so its row goes with the next request's INSERT instead of a
+    DELETE of its own; a command that changes something deletes its row at once."""
+    settings = slack_settings(database_url, fake_slack.url)
+    coach = Coach(sessions, guides, settings, clock=clock)
+    async with running_bot(coach, settings, fake_slack) as bot:
+        await bot.add("Kari Nordmann")
+        await settle()
+        assert await count(sessions, InboxItem) == 0
+        answer = await bot.say("list")
+        assert "Kari Nordmann" in answer["text"]
+        await settle()
+        assert await count(sessions, InboxItem) == 1
+        # Were the process to die now, a recovery round would only answer `list` again.
+        await bot.add("Ola Nordmann")
+        await settle()
+        assert await count(sessions, InboxItem) == 0
+        await bot.say("list")
+        await settle()
+        assert await count(sessions, InboxItem) == 1
+        # The recovery round deletes it too, and so does an orderly stop.
+        await coach.inbox.recover()
+        assert await count(sessions, InboxItem) == 0
+
+
+async def test_rows_left_to_be_deleted_go_when_flushed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    inbox = Inbox(sessions)
+    ticket = await inbox.accept(jobs.COMMAND, "inbox:list", {"text": "list"})
+    assert isinstance(ticket, Ticket)
+    async with ticket.working(harmless_twice=True):
+        pass
+    assert inbox.backlog == 0
+    assert await count(sessions, InboxItem) == 1
+    await inbox.flush()
+    assert await count(sessions, InboxItem) == 0

@@ -43,8 +43,11 @@ async def on_command(deps: Deps, ack: Any, command: dict[str, Any], client: Asyn
             await ack(text=deps.refusal(ticket, team, user), response_type="ephemeral")
         return
     await ack()
-    async with ticket.working():
-        await run_command(deps, client, job)
+    parsed = commands.parse(job.text)
+    # Answering a read-only command twice after a crash is harmless: see Ticket.working.
+    harmless = getattr(parsed, "kind", None) in READ_ONLY
+    async with ticket.working(harmless_twice=harmless):
+        await run_command(deps, client, job, parsed)
 
 
 async def command_job(deps: Deps, payload: dict[str, Any], recovered: bool) -> None:
@@ -54,10 +57,16 @@ async def command_job(deps: Deps, payload: dict[str, Any], recovered: bool) -> N
         await run_command(deps, client, job)
 
 
-async def run_command(deps: Deps, client: AsyncWebClient, job: jobs.CommandJob) -> None:
+async def run_command(
+    deps: Deps,
+    client: AsyncWebClient,
+    job: jobs.CommandJob,
+    parsed: commands.Command | commands.ParseError | None = None,
+) -> None:
     team, user, text = job.team, job.user, job.text
     response_url, trigger_id = job.response_url, job.trigger_id
-    parsed = commands.parse(text)
+    if parsed is None:
+        parsed = commands.parse(text)
     if isinstance(parsed, commands.Start):
         await views.open_checklist(
             deps,
@@ -80,7 +89,7 @@ async def run_command(deps: Deps, client: AsyncWebClient, job: jobs.CommandJob) 
     # One transaction reads the cached profile and runs the command; users.info only if stale.
     who = Identity(platform="slack", workspace=team, user=user)
     answer = await deps.coach.converse(
-        who, Inbound(text=text, idempotency_key=key), deps.profile_source(client)
+        who, Inbound(text=text, command=parsed, idempotency_key=key), deps.profile_source(client)
     )
     who = who.model_copy(update={"language": answer.language})
     for reply in answer.replies:

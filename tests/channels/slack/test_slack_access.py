@@ -92,6 +92,8 @@ async def test_someone_elses_candidate_is_out_of_reach(
     bot: Bot, victim: Victim, intruder: tuple[str, str]
 ) -> None:
     team, user = intruder
+    # A read-only command's inbox row waits for the next request; compare without it.
+    await bot.coach.inbox.flush()
     before = await snapshot(bot.sessions, skip=BOOKKEEPING)
     calls, responses = len(bot.fake.calls), len(bot.fake.responses)
     attempts = [*verb_commands(victim.ref), "consent Zorblax", "export Zorblax", "erase Zorblax"]
@@ -113,6 +115,7 @@ async def test_someone_elses_candidate_is_out_of_reach(
     )
     assert status == 200 and "can't find" in body
     await settle()
+    await bot.coach.inbox.flush()
 
     assert await snapshot(bot.sessions, skip=BOOKKEEPING) == before
     said = everything_sent_back(bot, calls, responses, body)
