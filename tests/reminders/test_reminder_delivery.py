@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import re
@@ -356,6 +357,19 @@ async def test_remind_for_cron(
         "reminders: due=2 sent=2 skipped=0 failed=0 (gone=0)",
         "reminders: due=0 sent=0 skipped=0 failed=0 (gone=0)",
     ]
+
+
+async def test_remind_plans_with_the_start_up_heap_frozen(
+    settings: Settings, guides: GuideBook, notifiers: dict[str, Notifier]
+) -> None:
+    """What start-up built is left out of the collections made while planning (gc.freeze)."""
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        assert await remind(settings, guides, everyone=True, notifiers=notifiers) == 0
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 async def test_remind_with_the_database_down(
