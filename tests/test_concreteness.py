@@ -6,6 +6,7 @@ import shutil
 import unicodedata
 from collections import Counter
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import yaml
@@ -13,6 +14,7 @@ import yaml
 from bot.concreteness import (
     Assessment,
     ConcretenessRules,
+    Ground,
     assess,
     assessor_for,
     evaluate,
@@ -24,21 +26,7 @@ from conversation_guides import GUIDES_DIR, GuideError
 
 SENTENCES = Path(__file__).parent / "data" / "feedback_sentences.yaml"
 STEPS = ("competence", "gaps", "luxury_problem", "self_presentation", "internal_value")
-GROUNDS = (
-    "age",
-    "gender",
-    "gender_identity",
-    "family",
-    "care_responsibilities",
-    "ethnicity",
-    "national_origin",
-    "religion",
-    "disability",
-    "health",
-    "sexual_orientation",
-    "political_views",
-    "trade_union",
-)
+GROUNDS = get_args(Ground)
 
 
 def family_hit(language: str, section: str, key: str, text: str) -> str | None:

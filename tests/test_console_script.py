@@ -3,40 +3,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from bot.channels.console import account_full_name
 from bot.messages import ScriptLine
 from conversation_guides import GuideBook
 from tests.support.call_script import ANSWERS, KINDS, MONTHS, POSITION, check_transcript
+from tests.support.console import run_console
 
-ROOT = Path(__file__).resolve().parent.parent
 TITLE = {"en": "Your call script for ", "nb": "Samtalemanuset ditt for "}
 YES = {"en": "yes", "nb": "ja"}
 NO = {"en": "no", "nb": "nei"}
-
-
-def run_console(database_url: str, lines: list[str], *args: str, **env: str) -> str:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
-    environment.update(DATABASE_URL=database_url, **env)
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), "console", *args],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
 
 
 def script_lines(out: str, language: str) -> list[ScriptLine]:

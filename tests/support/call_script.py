@@ -6,6 +6,7 @@ import re
 
 from bot.messages import ScriptLine
 from conversation_guides.schema import ScriptGuide
+from tests.support.engine import CONCRETE
 
 SPOKEN_POSITION = {"en": "Payroll officer", "nb": "lønnskonsulent"}
 
@@ -22,28 +23,7 @@ HEADING = re.compile(r"^[^.?!,]{1,40}:\s")
 
 
 ANSWERS = {
-    "en": {
-        "competence": (
-            "Your six years of payroll in Visma were clearly relevant, but the role needs "
-            "someone who has run the year-end closing alone, and you had done it with support."
-        ),
-        "gaps": (
-            "The job ad asked for written Norwegian at contract level; in the case exercise your "
-            "draft needed a lot of corrections."
-        ),
-        "luxury_problem": (
-            "You met every requirement. We had three strong finalists and chose one who has "
-            "already led a migration to SAP."
-        ),
-        "self_presentation": (
-            "When we asked about the budget conflict you answered in general terms; next time, "
-            "describe what you did and what happened after."
-        ),
-        "internal_value": (
-            "Your team relies on how you run the on-call rota and train every new hire in the "
-            "first month."
-        ),
-    },
+    "en": CONCRETE,
     "nb": {
         "competence": (
             "De fem årene dine med lønnskjøring i Visma var helt klart relevante. Vi trengte "

@@ -13,16 +13,17 @@ ROOT = Path(__file__).resolve().parents[2]
 GAPS_EN = "The job ad required written Norwegian at contract level; your case draft needed edits."
 
 
-def run_console(database_url: str, lines: list[str], *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
-    env["DATABASE_URL"] = database_url
+def run_console(database_url: str, lines: list[str], *args: str, **env: str) -> str:
+    """`app.py console` fed these lines, with no locale of the machine's and `env` added."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    environment.update(DATABASE_URL=database_url, **env)
     result = subprocess.run(
         [sys.executable, str(ROOT / "app.py"), "console", *args],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=env,
+        env=environment,
         timeout=120,
         check=False,
     )
