@@ -27,7 +27,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,9 @@ from benchmarks.slack_ack import (  # noqa: E402  (the path above makes the pack
     Server,
     Tally,
     free_port,
+    report,
     resident_kib,
+    seed,
     start_process,
     wait_healthy,
 )
@@ -136,68 +137,6 @@ def run_bare_bot(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-# -- the store ------------------------------------------------------------------------------
-
-
-async def seed(database_url: str, candidates: int, recruiters: int) -> None:
-    from storage.database import open_database
-    from storage.queries import new_public_id
-    from storage.tables import Candidate, Position, Recruiter, Workspace
-
-    engine, sessions = await open_database(database_url)
-    now = datetime.now(UTC)
-    async with sessions.begin() as session:
-        workspace = Workspace(platform="teams", external_id=TENANT, created_at=now)
-        session.add(workspace)
-        await session.flush()
-        positions = [
-            Position(
-                workspace_id=workspace.id,
-                title=f"Position {n}",
-                title_key=f"position {n}",
-                created_at=now,
-            )
-            for n in range(50)
-        ]
-        people = [
-            Recruiter(
-                workspace_id=workspace.id,
-                external_id=external,
-                language="en",
-                language_checked_at=now,
-                timezone="Europe/Oslo",
-                created_at=now,
-            )
-            for external in [*(f"aad-{n:05d}" for n in range(recruiters)), BUSY]
-        ]
-        session.add_all(positions + people)
-        await session.flush()
-        busy = people[-1]
-        used: set[str] = set()
-        rows = []
-        for n in range(candidates):
-            public_id = new_public_id()
-            while public_id in used:
-                public_id = new_public_id()
-            used.add(public_id)
-            rows.append(
-                Candidate(
-                    public_id=public_id,
-                    workspace_id=workspace.id,
-                    recruiter_id=(busy if n < ROWS else people[n % recruiters]).id,
-                    position_id=positions[n % len(positions)].id,
-                    name=f"Candidate {n}",
-                    internal=n % 7 == 0,
-                    rejected_at=now - timedelta(days=n % 30),
-                    outcome="called" if n % 3 == 1 else None,
-                    attempts=0,
-                    created_at=now,
-                )
-            )
-        session.add_all(rows)
-    await engine.dispose()
-
-
 # -- the Bot Connector -----------------------------------------------------------------------
 
 
@@ -281,31 +220,20 @@ async def load(
     tally.elapsed += time.perf_counter() - started
 
 
-def report(title: str, tallies: dict[str, Tally]) -> None:
-    print(f"\n{title}")
-    print(f"{'':9}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'n':>7}{'failed':>8}")
-    figures = {}
-    for label, tally in tallies.items():
-        if not tally.latencies:
-            print(f"{label:9} no successful requests")
-            continue
-        figures[label] = tally.figures()
-        p50, p99, rate = figures[label]
-        count = len(tally.latencies)
-        print(f"{label:9}{p50:9.1f}{p99:9.1f}{rate:9.0f}{count:7d}{tally.failures:8d}")
-    if "coach" in figures and "bare" in figures:
-        coach, bare = figures["coach"], figures["bare"]
-        print(
-            f"     bare/coach: throughput {bare[2] / coach[2]:5.2f}x,"
-            f"  coach/bare: p50 {coach[0] / bare[0]:5.2f}x  p99 {coach[1] / bare[1]:5.2f}x"
-        )
-
-
 async def main(options: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="teams-list-"))
     database_url = options.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
     print(f"seeding {options.candidates} candidates over {options.recruiters} recruiters …")
-    await seed(database_url, options.candidates, options.recruiters)
+    await seed(
+        database_url,
+        options.candidates,
+        options.recruiters,
+        platform="teams",
+        workspace_id=TENANT,
+        user=lambda n: f"aad-{n:05d}",
+        busy_id=BUSY,
+        mixed_languages=False,
+    )
     connector = Connector()
     runner = await connector.start()
     env = {
