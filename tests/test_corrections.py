@@ -10,21 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.coach import Coach
-from bot.messages import Identity, Inbound, Reply
+from bot.messages import Identity
 from storage.tables import CallLog, Candidate
 from tests.support.database import Clock
-
-
-async def say(coach: Coach, who: Identity, text: str) -> Reply:
-    replies = await coach.handle(who, Inbound(text=text))
-    assert len(replies) == 1
-    return replies[0]
-
-
-async def add(coach: Coach, who: Identity, text: str) -> str:
-    reply = await say(coach, who, text)
-    assert reply.cards, reply.text
-    return reply.cards[0].buttons[0].command.split()[-1]
+from tests.support.engine import add, say
 
 
 async def test_names_match_without_accents_or_case(

@@ -39,7 +39,10 @@ class Labels(BaseModel):
     in_chat: str = "Answer in the chat"
 
 
-def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict:
+def adaptive_card(
+    body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """An Adaptive Card of this body and actions, full width in Teams."""
     card: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -118,7 +121,7 @@ def checklist_card(form: Form, labels: Labels, notice: str | None = None) -> dic
         "title": labels.in_chat,
         "data": {"action": CHAT_CHECKLIST_ACTION, **data},
     }
-    return _card(body, [submit, in_chat])
+    return adaptive_card(body, [submit, in_chat])
 
 
 def _action(button: Button, labels: Labels, extra: dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +181,7 @@ def buttons_card(
         if rest:
             more = {"type": "AdaptiveCard", "body": [], "actions": rest}
             actions.append({"type": "Action.ShowCard", "title": labels.more, "card": more})
-    return _card(body, actions)
+    return adaptive_card(body, actions)
 
 
 def script_card(
@@ -196,4 +199,4 @@ def script_card(
 
 def notice_card(text: str) -> dict[str, Any]:
     """What a finished checklist card turns into."""
-    return _card([_text(text, weight="Bolder")])
+    return adaptive_card([_text(text, weight="Bolder")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.channels.teams.cards import SCHEMA, VERSION
+from bot.channels.teams.cards import adaptive_card
 from bot.messages import PracticeView
 
 PRACTICE_ACTION = "practice"
@@ -25,7 +25,7 @@ def practice_card(view: PracticeView) -> dict[str, Any]:
     if view.intro:
         body.append(_text(view.intro, isSubtle=not view.done))
     if view.done:
-        return _card(body)
+        return adaptive_card(body)
     for line in view.lines[-SHOWN_LINES:]:
         style = {"weight": "Bolder"} if line.speaker == "candidate" else {"isSubtle": True}
         body.append(_text(f"{line.label}: {line.text}", **style))
@@ -51,20 +51,7 @@ def practice_card(view: PracticeView) -> dict[str, Any]:
             "data": {"action": PRACTICE_ACTION, "state": view.state, "stop": True},
         },
     ]
-    return _card(body, actions)
-
-
-def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict:
-    card: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": SCHEMA,
-        "version": VERSION,
-        "body": body,
-        "msteams": {"width": "Full"},
-    }
-    if actions:
-        card["actions"] = actions
-    return card
+    return adaptive_card(body, actions)
 
 
 def submitted(value: dict[str, Any]) -> tuple[str | None, str, bool]:
