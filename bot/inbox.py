@@ -23,7 +23,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -100,6 +100,8 @@ class Inbox:
         # Requests this process has accepted and not yet finished: the backlog.
         self.open: set[int] = set()
         self._reserved = 0
+        # Requests answered in place, with nothing stored: they count in the backlog too.
+        self._held = 0
         # Rows answered whose DELETE failed (the store went away): deleted on the next round.
         self._undeleted: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -109,7 +111,21 @@ class Inbox:
 
     @property
     def backlog(self) -> int:
-        return len(self.open) + self._reserved
+        return len(self.open) + self._reserved + self._held
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[bool]:
+        """For a request answered in place, with nothing stored (it changes nothing): counted
+        in the backlog while it runs. Yields False, counting nothing, when the inbox is full."""
+        if self.backlog >= self.capacity:
+            log.warning("inbox: busy, refused a read-only request (backlog %d)", self.backlog)
+            yield False
+            return
+        self._held += 1
+        try:
+            yield True
+        finally:
+            self._held -= 1
 
     async def accept(self, kind: str, key: str, payload: dict[str, Any]) -> Ticket | Refusal:
         """Store a request before it is acknowledged; see the module docstring."""

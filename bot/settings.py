@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         30, gt=0, le=3600, validation_alias="COACH_INBOX_LEASE_SECONDS"
     )
 
+    # A read-only command (list, help, report, pool) is answered in the acknowledgement when
+    # its answer is ready this many seconds after the request arrived; else it takes the
+    # inbox's way and the answer comes at response_url. Slack waits 3 s for the acknowledgement.
+    slack_answer_in_ack_seconds: float = Field(
+        2.0, gt=0, le=2.5, validation_alias="SLACK_ANSWER_IN_ACK_SECONDS"
+    )
+
     # OAuth install for many workspaces (DESIGN.md, Environment).
     slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")

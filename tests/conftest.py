@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import concreteness
 from bot.coach import Coach
 from bot.messages import Identity
 from bot.settings import Settings
@@ -133,6 +134,9 @@ def clock() -> Clock:
 
 @pytest.fixture(scope="session")
 def guides() -> GuideBook:
+    # As the server does at start-up: the first svada check must not load the dictionaries
+    # inside a request, where Slack's 3 s would run out.
+    concreteness.warm_up()
     return GuideBook()
 
 

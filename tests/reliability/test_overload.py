@@ -89,3 +89,44 @@ async def test_overload_of_mentions_says_busy_in_the_thread_and_does_all_it_acce
         left = await session.scalar(select(func.count()).select_from(InboxItem))
     assert stored == COMMANDS - len(refused)
     assert left == 0
+
+
+async def test_overload_of_lists_refuses_in_the_acknowledgement_and_answers_the_rest(
+    sessions: async_sessionmaker[AsyncSession],
+    guides: GuideBook,
+    clock: Clock,
+    fake_slack: FakeSlack,
+    database_url: str,
+) -> None:
+    """A `list` answered in the acknowledgement holds its place while it is worked on, as a
+    stored request does: past the capacity it hears "very busy" at once."""
+    settings = slack_settings(
+        database_url,
+        fake_slack.url,
+        COACH_INBOX_CAPACITY=str(CAPACITY),
+        SLACK_ANSWER_IN_ACK_SECONDS="2.5",
+    )
+    coach = Coach(sessions, guides, settings, clock=clock)
+    # Each first contact asks users.info, which takes long enough for all of them to arrive
+    # while the first few are still being answered.
+    fake_slack.delay = 0.6
+    async with running_bot(coach, settings, fake_slack) as bot:
+        acks = await asyncio.gather(
+            *(bot.slack.command("list", user=f"U0LIST{n}") for n in range(COMMANDS))
+        )
+        await settle()
+    assert {status for status, _ in acks} == {200}
+    busy = {"text": coach.t("en", "busy"), "response_type": "ephemeral"}
+    bodies = [json.loads(body) for _, body in acks if body]
+    refused = [b for b in bodies if b == busy]
+    answered = [b for b in bodies if b != busy]
+    # Most came while the first ones were worked on; without a place held, none would be.
+    assert len(refused) > COMMANDS * 3 // 4, len(refused)
+    assert all(b["text"] == coach.t("en", "list_empty") and b["blocks"] for b in answered)
+    # An empty acknowledgement (too slow for it) is answered at response_url, once: every
+    # list heard one answer.
+    late = len(acks) - len(bodies)
+    assert len(fake_slack.responses) == late
+    assert all(r["text"] == coach.t("en", "list_empty") for r in fake_slack.responses)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(InboxItem)) == 0

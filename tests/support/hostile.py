@@ -325,9 +325,17 @@ def everything_sent_back(bot: Bot, since_calls: int, since_responses: int, http:
     calls = bot.fake.calls[since_calls:]
     responses = bot.fake.responses[since_responses:]
     return "\n".join(
-        [http, json.dumps([c.params for c in calls], default=str, ensure_ascii=False)]
+        [readable(http), json.dumps([c.params for c in calls], default=str, ensure_ascii=False)]
         + [json.dumps(r, ensure_ascii=False) for r in responses]
     )
+
+
+def readable(http: str) -> str:
+    """An HTTP body as its reader sees it: a JSON answer with its escapes undone."""
+    try:
+        return json.dumps(json.loads(http), ensure_ascii=False)
+    except ValueError:
+        return http
 
 
 def leaks(victim: Victim, said: str, typed: str) -> list[str]:

@@ -18,6 +18,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import commands
 from bot.channels.slack import mount_slack
 from bot.coach import Coach
 from bot.settings import Settings
@@ -27,6 +28,9 @@ from tests.support.slack_api import BOT_TOKEN, TEAM, FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
+
+# The commands that only read, answered in the acknowledgement (bot.channels.slack.commands).
+ANSWERED_IN_ACK = frozenset({"help", "list", "report", "pool"})
 
 USER = "U0KARI"
 
@@ -168,6 +172,11 @@ class SlackClient:
         return payload
 
 
+def answered_in_ack(text: str) -> bool:
+    """Whether the coach answers this command in the acknowledgement (it only reads)."""
+    return getattr(commands.parse(text), "kind", None) in ANSWERED_IN_ACK
+
+
 def text_inputs(answers: dict[str, str]) -> dict[str, dict[str, Any]]:
     """view.state.values for plain-text inputs keyed by block_id."""
     return {
@@ -226,9 +235,15 @@ class Bot:
     sessions: async_sessionmaker[AsyncSession]
 
     async def say(self, text: str, user: str = USER) -> dict[str, Any]:
-        """A slash command: an empty acknowledgement, then one ephemeral answer at response_url."""
+        """A slash command's ephemeral answer: in the acknowledgement for a command that only
+        reads, else an empty acknowledgement and then the answer at response_url."""
         before = len(self.fake.responses)
         status, body = await self.slack.command(text, user=user)
+        if answered_in_ack(text):
+            assert status == 200 and body, (status, body)
+            answer = json.loads(body)
+            assert answer["response_type"] == "ephemeral"
+            return answer
         assert (status, body) == (200, "")
         responses = await self.fake.wait_responses(before + 1)
         answer = responses[before]

@@ -14,7 +14,8 @@ from tests.support.slack_checklist import CONCRETE, open_checklist, submit
 async def script_message(bot: Bot, candidate: str) -> dict[str, Any]:
     """Prepare a call through the modal; the DM'd script as Slack would hold it."""
     view = await open_checklist(bot, candidate)
-    assert await submit(bot, view, CONCRETE) == (200, "")
+    result = await submit(bot, view, CONCRETE)
+    assert result == (200, ""), result
     call = (await bot.fake.wait_for("chat.postMessage"))[-1]
     return {
         "ts": "1700000000.000100",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import aiohttp
@@ -12,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.channels.slack import actions, commands, events, home, oauth, practice, uninstall, views
-from bot.channels.slack.deps import Deps
+from bot.channels.slack.deps import ARRIVED_AT, Deps
 from bot.channels.slack.installations import Authorize, Installations
 from bot.channels.slack.notify import DEFAULT_TIMEOUT, SlackNotifier, web_client
 from bot.channels.slack.payloads import Routable
@@ -145,8 +146,10 @@ def mount_slack(
         # Slack's shapes throughout: a body that is not UTF-8, JSON cut short, or a payload with
         # a list or null where Slack puts an object raises there. Slack never sends such a
         # thing (and an unsigned one is refused before routing), so it is a 400, not a 500.
+        arrived = asyncio.get_running_loop().time()
         try:
             bolt_request = await to_bolt_request(request)
+            bolt_request.context[ARRIVED_AT] = arrived
             # Only a signed payload is judged by its shape; any other gets Bolt's 401 as before.
             if verifier.is_valid(
                 bolt_request.raw_body,

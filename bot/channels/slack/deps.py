@@ -35,6 +35,9 @@ FILE_FAILURES: tuple[type[BaseException], ...] = (*API_FAILURES, SlackRequestErr
 KNOWN_LANGUAGES = 10_000
 # Events about the app's removal: they name a workspace, never a user.
 UNINSTALL_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})
+# Where the request's arrival (the event loop's clock) is kept in Bolt's context: the time
+# left before Slack gives up on the acknowledgement counts from there.
+ARRIVED_AT = "coach_arrived_at"
 
 
 class Deps:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
+from bot.coach import Coach
 from bot.messages import language_from_locale
-from storage.tables import Candidate, ProcessedEvent, Recruiter
+from storage.tables import Candidate, InboxItem, ProcessedEvent, Recruiter
 from tests.support.conversations import CONVERSATION, EMPTY
 from tests.support.database import Clock
-from tests.support.slack import USER, Bot, settle
-from tests.support.slack_api import TEAM
+from tests.support.slack import USER, Bot, running_bot, settle, slack_settings
+from tests.support.slack_api import TEAM, FakeSlack
 from tests.support.statements import counting
 
 CONVERSATION_NB = [
@@ -132,9 +135,46 @@ async def test_a_command_with_a_cached_profile_is_one_read_of_the_recruiter(bot:
         await settle()
     assert "Kari Nordmann" in answer["text"] and "eldste først" in answer["text"]
     # The cached language comes with the recruiter row the command reads anyway: the
-    # recruiter, then the list; users.info was asked once, at first contact. Around them the
-    # durable inbox stores the request before the acknowledgement and deletes it when done.
-    inbox = [s for s in statements if " inbox" in s]
-    assert [s.split()[0] for s in inbox] == ["INSERT", "DELETE"], inbox
-    assert len(statements) - len(inbox) == 2, statements
+    # recruiter, then the list; users.info was asked once, at first contact. A list changes
+    # nothing and is answered in the acknowledgement, so the inbox stores nothing for it.
+    assert not [s for s in statements if " inbox" in s], statements
+    assert len(statements) == 2, statements
+    assert not bot.fake.responses[-1:] or "eldste" not in str(bot.fake.responses[-1])
     assert len(bot.fake.called("users.info")) == 1
+
+
+async def test_a_read_only_answer_too_slow_for_the_acknowledgement_comes_at_response_url(
+    coach: Coach, database_url: str, fake_slack: FakeSlack
+) -> None:
+    # A first contact asks users.info, and this Slack takes longer than the time left for
+    # the acknowledgement: the list is stored in the inbox and answered at response_url.
+    settings = slack_settings(database_url, fake_slack.url, SLACK_ANSWER_IN_ACK_SECONDS="0.2")
+    coach.settings = settings
+    fake_slack.user(USER, locale="nb-NO", tz="Europe/Oslo")
+    fake_slack.delay = 0.6
+    async with running_bot(coach, settings, fake_slack) as bot:
+        status, body = await bot.slack.command("list")
+        assert (status, body) == (200, "")
+        answer = (await fake_slack.wait_responses(1))[0]
+        await settle()
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"] == coach.t("nb", "list_empty")
+    # Answered once: the try in the acknowledgement was given up, not answered as well.
+    assert len(fake_slack.responses) == 1
+    async with coach.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(InboxItem)) == 0
+
+
+async def test_a_read_only_answer_in_time_is_the_acknowledgement_and_stores_nothing(
+    bot: Bot,
+) -> None:
+    await bot.add("Kari Nordmann")
+    await settle()
+    calls = len(bot.fake.calls)
+    status, body = await bot.slack.command("list")
+    await settle()
+    answer = json.loads(body)
+    assert status == 200 and answer["response_type"] == "ephemeral"
+    assert "Kari Nordmann" in json.dumps(answer["blocks"], ensure_ascii=False)
+    assert bot.fake.responses[-1]["text"].startswith("Added")  # nothing after the add's answer
+    assert bot.fake.calls[calls:] == []

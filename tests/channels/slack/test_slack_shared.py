@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.coach import Coach
 from storage.tables import Candidate
 from tests.support.grammar_walk import NAME, WALK, leaks
-from tests.support.slack import Bot, running_bot, settle, slack_settings
+from tests.support.slack import Bot, answered_in_ack, running_bot, settle, slack_settings
 from tests.support.slack_api import TEAM, FakeSlack
 
 ADMIN = "admin-user"
@@ -65,12 +65,19 @@ async def test_every_slash_command_is_answered_only_to_the_asker(
         calls, answers = len(fake.calls), len(fake.responses)
         updates = len(fake.called("views.update"))
         status, body = await bot.slack.command(step.said, user=ADMIN, channel=channel)
-        assert (status, body) == (200, ""), step.said
-        if step.said.startswith(("start ", "practice ")):
+        if answered_in_ack(step.said):
+            # Only the asker sees an ephemeral acknowledgement, and nothing else is sent.
+            assert status == 200 and json.loads(body)["response_type"] == "ephemeral", step.said
+            await settle()
+            assert fake.responses[answers:] == [], step.said
+            seen = json.dumps(json.loads(body), ensure_ascii=False)
+        elif step.said.startswith(("start ", "practice ")):
+            assert (status, body) == (200, ""), step.said
             # A checklist or a practice opens a modal, which only the asker sees.
             update = (await fake.wait_for("views.update", updates + 1))[-1]
             seen = json.dumps(update.params, ensure_ascii=False)
         else:
+            assert (status, body) == (200, ""), step.said
             await fake.wait_responses(answers + 1)
             await settle()
             new = fake.responses[answers:]
