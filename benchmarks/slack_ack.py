@@ -1,20 +1,24 @@
-"""How fast a recruiter sees the answer to `/feedback-call list`, against two Bolt anchors.
+"""How fast a recruiter sees the answer to `/feedback-call list`, against three Bolt anchors.
 
-Three servers, each its own process, get the same signed slash commands at the same
-concurrency, in alternating rounds of one run (so a busy machine weighs on all three alike):
+Four servers, each its own process, get the same signed slash commands at the same
+concurrency, in alternating rounds of one run (so a busy machine weighs on all alike):
 
 - coach:   `python app.py serve`, the real server, on a store of 10,000 candidates;
-- respond: the least any Bolt app must do to answer `list` the way Slack asks: Bolt + the
-           aiohttp adapter, `ack()`, then a fixed list of 30 rows posted to the response_url
-           with Bolt's own `respond()`;
+- respond: the least any Bolt app must do to answer `list` the way Slack's docs show first:
+           Bolt + the aiohttp adapter, `ack()`, then a fixed list of 30 rows posted to the
+           response_url with Bolt's own `respond()`;
+- in-ack:  the same fixed list, answered in the acknowledgement itself (`ack(text, blocks)`),
+           which is how the coach answers a command that only reads;
 - bare:    Bolt + the aiohttp adapter, a listener that only acknowledges.
 
-Latency is what the recruiter sees: for the bare app the acknowledgement; for the coach and
-the respond anchor, whose acknowledgements are empty, the answer arriving at the response_url,
-which this script serves itself along with a stand-in for the Slack Web API. Two loads: the
-500-recruiter spread (about 20 candidates each) and one busy recruiter with 30 candidates
-sending every request; then one request at a time (unloaded). Last, the coach's resident
-memory after start and after 10,000 requests. Everything is 127.0.0.1.
+Latency is what the recruiter sees: an acknowledgement that carries blocks is the answer; an
+empty one is followed by the answer at the response_url (which this script serves itself,
+along with a stand-in for the Slack Web API), except for the bare app, whose empty
+acknowledgement is all it does. An acknowledgement with text and no blocks ("very busy")
+counts as a failure. Two loads: the 500-recruiter spread (about 20 candidates each) and one
+busy recruiter with 30 candidates sending every request; then one request at a time
+(unloaded). Last, the coach's resident memory after start and after 10,000 requests.
+Everything is 127.0.0.1.
 
     python benchmarks/slack_ack.py [--database-url URL] [--rounds 3] [--round-requests 600]
 """
@@ -50,6 +54,7 @@ TEAM = "TBENCH"
 
 BUSY = "UBUSY"
 ROWS = 30
+ANCHORS = ("respond", "in-ack", "bare")
 
 
 def _bolt(api_url: str):  # type: ignore[no-untyped-def]
@@ -97,6 +102,12 @@ def run_anchor_server(port: int, api_url: str, kind: str) -> None:
         @bolt.command("/feedback-call")
         async def only_ack(ack) -> None:  # type: ignore[no-untyped-def]
             await ack()
+
+    elif kind == "in-ack":
+
+        @bolt.command("/feedback-call")
+        async def answer_in_ack(ack) -> None:  # type: ignore[no-untyped-def]
+            await ack(text=text, blocks=blocks, response_type="ephemeral")
 
     else:
 
@@ -322,12 +333,16 @@ async def load(
             async with session.post(
                 f"{server.base}/slack/events", data=body, headers=headers
             ) as response:
-                await response.read()
+                body = await response.read()
                 acked = time.perf_counter()
-                if response.status != 200:
+                # An acknowledgement with text but no blocks is a refusal ("very busy").
+                if response.status != 200 or (body and b'"blocks"' not in body):
                     tally.failures += 1
                     return
-            done = acked if server.answered_by_ack else await asyncio.wait_for(arrived, 30)
+            if body or server.answered_by_ack:
+                done = acked
+            else:
+                done = await asyncio.wait_for(arrived, 30)
             tally.latencies.append(done - started)
         except (aiohttp.ClientError, TimeoutError):
             tally.failures += 1
@@ -394,7 +409,7 @@ def report(title: str, tallies: dict[str, Tally]) -> None:
         cpu = f"{tally.cpu * 1000 / max(1, count):12.2f}" if show_cpu else ""
         print(f"{label:9}{p50:9.1f}{p99:9.1f}{rate:9.0f}{count:7d}{tally.failures:8d}{cpu}")
     coach = figures.get("coach")
-    for anchor in ("respond", "bare"):
+    for anchor in ANCHORS:
         other = figures.get(anchor)
         if coach and other:
             # The goal reads "coach throughput within 1.5x of the anchor": anchor / coach.
@@ -424,7 +439,7 @@ async def main(options: argparse.Namespace) -> int:
         "SLACK_API_URL": api_url,
     }
     env.pop("SLACK_APP_TOKEN", None)
-    ports = {label: free_port() for label in ("coach", "respond", "bare")}
+    ports = {label: free_port() for label in ("coach", *ANCHORS)}
     servers = [
         Server(
             "coach",
@@ -441,7 +456,7 @@ async def main(options: argparse.Namespace) -> int:
                     [__file__, "--anchor", label, str(ports[label]), "--api-url", api_url], env
                 ),
             )
-            for label in ("respond", "bare")
+            for label in ANCHORS
         ),
     ]
     coach = servers[0]
