@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from typing import Any, NamedTuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -16,7 +18,7 @@ from bot.channels.slack import blocks, jobs, practice, views
 from bot.channels.slack.deps import ARRIVED_AT, Deps
 from bot.channels.slack.payloads import delivery_key, ids, text_of
 from bot.inbox import BUSY, DUPLICATE, Refusal
-from bot.messages import Identity, Inbound, Reply
+from bot.messages import Identity, Inbound
 
 log = logging.getLogger(__name__)
 
@@ -25,99 +27,92 @@ COMMAND = "/feedback-call"
 READ_ONLY = frozenset({"help", "list", "report", "pool"})
 
 
-class Message(NamedTuple):
-    """One reply as Slack shows it: the fallback text and the blocks."""
-
-    text: str
-    blocks: list[Any]
-
-
-async def on_command(
-    deps: Deps,
-    ack: Any,
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    arrived: float | None = None,
-) -> None:
-    """A command that only reads is answered in the acknowledgement when its answer is ready
-    in time (nothing to store, no second request); any other is stored in the inbox, then
-    acknowledged empty, and its answer follows at response_url. Refused at once, in the
-    acknowledgement, when busy or the store is down."""
+def command_job_of(command: dict[str, Any]) -> jobs.CommandJob:
     team, user = ids(command)
-    job = jobs.CommandJob(
+    return jobs.CommandJob(
         team=team,
         user=user,
         text=text_of(command.get("text")),
         response_url=text_of(command.get("response_url")) or None,
         trigger_id=text_of(command.get("trigger_id")) or None,
     )
-    parsed = commands.parse(job.text)
-    if getattr(parsed, "kind", None) in READ_ONLY:
-        await answer_in_ack(deps, ack, client, job, arrived)
-        return
-    await store_then_run(deps, ack, client, job)
-
-
-async def store_then_run(
-    deps: Deps, ack: Any, client: AsyncWebClient, job: jobs.CommandJob
-) -> None:
-    team, user = job.team, job.user
-    key = delivery_key("inbox", "command", team, job.trigger_id) if job.trigger_id else None
-    ticket = await deps.accept(jobs.COMMAND, key, job)
-    if isinstance(ticket, Refusal):
-        if ticket is DUPLICATE:
-            await ack()  # the same delivery is stored already; its answer will come
-        else:
-            await ack(text=deps.refusal(ticket, team, user), response_type="ephemeral")
-        return
-    await ack()
-    async with ticket.working():
-        await run_command(deps, client, job)
 
 
 async def answer_in_ack(
-    deps: Deps, ack: Any, client: AsyncWebClient, job: jobs.CommandJob, arrived: float | None
-) -> None:
-    """Answered within Slack's 3 s, or else the inbox's way (a slow users.info, a slow store):
-    it changes nothing, so starting over loses nothing."""
+    deps: Deps,
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    arrived: float | None,
+    next: Callable[[], Awaitable[None]],
+) -> BoltResponse | None:
+    """A command that only reads is answered in the acknowledgement itself, when its answer
+    is ready in time: nothing to store, no second request. Any other command, or one whose
+    answer is late (a slow users.info, a slow store) or fails, goes on to `on_command`: it
+    changes nothing, so starting over loses nothing.
+
+    A listener middleware rather than the listener: its response goes back at once, where
+    an acknowledgement from a listener waits for Bolt's next 10 ms poll."""
+    job = command_job_of(command)
+    if getattr(commands.parse(job.text), "kind", None) not in READ_ONLY:
+        await next()
+        return None
     loop = asyncio.get_running_loop()
     budget = deps.settings.slack_answer_in_ack_seconds
     if arrived is not None:
         budget -= loop.time() - arrived
     with deps.coach.inbox.holding() as room:
         if not room:
-            text = deps.refusal(BUSY, job.team, job.user)
-            await ack(text=text, response_type="ephemeral")
-            return
+            return ephemeral(deps.refusal(BUSY, job.team, job.user))
         try:
-            messages = await asyncio.wait_for(read_only_answer(deps, client, job), budget)
+            answer = await asyncio.wait_for(read_only_answer(deps, client, job), budget)
         except TimeoutError:
             log.info("a read-only command took longer than the acknowledgement allows")
-            messages = None
+            answer = None
         except Exception as error:  # the inbox's way retries it and answers whatever happens
             log.warning("a read-only command failed in place: %s", type(error).__name__)
-            messages = None
-    if not messages:
-        await store_then_run(deps, ack, client, job)
-        return
-    first, *rest = messages
-    await ack(text=first.text, blocks=first.blocks, response_type="ephemeral")
-    for message in rest:
-        await deps.tell(client, job.user, message.text, message.blocks, job.response_url)
+            answer = None
+    if answer is None:
+        await next()
+        return None
+    return answer
 
 
 async def read_only_answer(
     deps: Deps, client: AsyncWebClient, job: jobs.CommandJob
-) -> list[Message]:
+) -> BoltResponse | None:
+    """The acknowledgement carrying the answer; None when it is more than one message."""
     who = Identity(platform="slack", workspace=job.team, user=job.user)
     answer = await deps.coach.converse(who, Inbound(text=job.text), deps.profile_source(client))
     deps.language(who.model_copy(update={"language": answer.language}))
-    return [message(deps, reply, answer.language) for reply in answer.replies]
+    if len(answer.replies) != 1 or answer.replies[0].attachment is not None:
+        return None
+    reply = answer.replies[0]
+    body = blocks.reply_blocks(reply, deps.texts(answer.language), answer.language)
+    return ephemeral(blocks.fallback_text(reply.text), body)
 
 
-def message(deps: Deps, reply: Reply, language: str) -> Message:
-    body = blocks.reply_blocks(reply, deps.texts(language), language)
-    return Message(blocks.fallback_text(reply.text), body)
+def ephemeral(text: str, body: list[Any] | None = None) -> BoltResponse:
+    message: dict[str, Any] = {"text": text, "response_type": "ephemeral"}
+    if body is not None:
+        message["blocks"] = body
+    return BoltResponse(status=200, body=message)
+
+
+async def on_command(deps: Deps, ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
+    """Stored in the inbox, then an empty acknowledgement; the answer follows at
+    response_url. Refused at once, in the acknowledgement, when busy or the store is down."""
+    job = command_job_of(command)
+    key = delivery_key("inbox", "command", job.team, job.trigger_id) if job.trigger_id else None
+    ticket = await deps.accept(jobs.COMMAND, key, job)
+    if isinstance(ticket, Refusal):
+        if ticket is DUPLICATE:
+            await ack()  # the same delivery is stored already; its answer will come
+        else:
+            await ack(text=deps.refusal(ticket, job.team, job.user), response_type="ephemeral")
+        return
+    await ack()
+    async with ticket.working():
+        await run_command(deps, client, job)
 
 
 async def command_job(deps: Deps, payload: dict[str, Any], recovered: bool) -> None:
@@ -166,9 +161,15 @@ async def run_command(deps: Deps, client: AsyncWebClient, job: jobs.CommandJob) 
 def register(app: AsyncApp, deps: Deps) -> None:
     deps.coach.inbox.register(jobs.COMMAND, functools.partial(command_job, deps))
 
-    async def slash_command(
-        ack: Any, command: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
-    ) -> None:
-        await on_command(deps, ack, command, client, context.get(ARRIVED_AT))
+    async def slash_command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
+        await on_command(deps, ack, command, client)
 
-    app.command(COMMAND)(slash_command)
+    async def in_ack(
+        command: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+        next: Callable[[], Awaitable[None]],
+    ) -> BoltResponse | None:
+        return await answer_in_ack(deps, command, client, context.get(ARRIVED_AT), next)
+
+    app.command(COMMAND, middleware=[in_ack])(slash_command)
