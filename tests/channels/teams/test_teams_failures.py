@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from msrest.universal_http.requests import ClientRetryPolicy
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -79,3 +80,12 @@ async def test_an_unreasonable_retry_after_is_not_waited_for_but_reported(
     assert await teams.say("add Kari Nordmann | Nurse") == 201
     assert bot_connector.texts() == [SORRY]
     assert await _candidates(sessions) == 1
+
+
+def test_msrest_retries_the_same_status_codes_with_its_codes_kept_as_a_set() -> None:
+    # The connector's codes are a set (cheap to build a client with); msrest's own list of
+    # what not to retry, and therefore what it retries, is unchanged.
+    assert isinstance(ClientRetryPolicy.safe_codes, frozenset)
+    safe = [code for code in range(500) if code != 408] + [501, 505]
+    retried = [code for code in range(999) if code not in safe]
+    assert ClientRetryPolicy().policy.status_forcelist == retried
