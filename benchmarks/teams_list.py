@@ -40,6 +40,7 @@ from benchmarks.slack_ack import (  # noqa: E402  (the path above makes the pack
     ROWS,
     Server,
     Tally,
+    cpu_seconds,
     free_port,
     report,
     resident_kib,
@@ -216,8 +217,10 @@ async def load(
             await one(n)
 
     started = time.perf_counter()
+    cpu = cpu_seconds(server.process)
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     tally.elapsed += time.perf_counter() - started
+    tally.cpu += cpu_seconds(server.process) - cpu
 
 
 async def main(options: argparse.Namespace) -> int:
