@@ -254,9 +254,8 @@ class Coach:
             if isinstance(parsed, commands.ParseError):
                 # Usage help; the only word echoed is the unknown verb the user just wrote.
                 return ctx, [refused_shareable(self._parse_error(ctx.language, parsed))]
-            if inbound.idempotency_key and not await queries.claim_event(
-                session, inbound.idempotency_key, ctx.now
-            ):
+            key = inbound.idempotency_key if parsed.kind not in commands.READ_ONLY else None
+            if key and not await queries.claim_event(session, key, ctx.now):
                 return ctx, [
                     Reply.shareable(self.t(ctx.language, "already_handled"), Status.REPEAT)
                 ]

@@ -14,6 +14,9 @@ from rapidfuzz.distance import DamerauLevenshtein
 MAX_INPUT = 4000
 MAX_NAME = 200
 MAX_NOTE = 2000
+# Commands that change nothing: a repeated delivery is simply answered again, so they need
+# no delivery key (and no row in processed_events), and a channel may answer them at once.
+READ_ONLY = frozenset({"help", "list", "report", "pool"})
 
 Outcome = Literal["called", "no-answer", "declined", "skipped"]
 FINAL_OUTCOMES: frozenset[str] = frozenset({"called", "declined", "skipped"})

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.coach import Coach
 from bot.messages import Identity, Inbound, Reply, Status
+from storage.tables import ProcessedEvent
 from tests.support.engine import CONCRETE, add, say
 
 DONE, REFUSED, REPEAT = Status.DONE, Status.REFUSED, Status.REPEAT
@@ -132,6 +134,21 @@ async def test_a_repeated_delivery_says_repeat(
     [second] = await coach.handle(who, inbound)
     assert first.status is DONE and first.candidate_id is not None
     assert second.status is REPEAT and second.candidate_id is None
+
+
+async def test_a_repeated_delivery_of_a_command_that_only_reads_is_answered_again(
+    coach: Coach, person: Callable[..., Identity]
+) -> None:
+    # A list resent by the platform shows the list again, and keeps no delivery key.
+    who = person()
+    await say(coach, who, "add Kari Nordmann | Nurse")
+    inbound = Inbound(text="list", idempotency_key="delivery-10")
+    [first] = await coach.handle(who, inbound)
+    [second] = await coach.handle(who, inbound)
+    assert first.status is DONE and second.status is DONE
+    assert "Kari Nordmann" in second.text and second.text == first.text
+    async with coach.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
 
 
 async def test_practice_statuses(coach: Coach, person: Callable[..., Identity]) -> None:

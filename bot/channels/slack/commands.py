@@ -23,8 +23,6 @@ from bot.messages import Identity, Inbound
 log = logging.getLogger(__name__)
 
 COMMAND = "/feedback-call"
-# Commands that change nothing need no delivery key (and no row in processed_events).
-READ_ONLY = frozenset({"help", "list", "report", "pool"})
 
 
 def command_job_of(command: dict[str, Any]) -> jobs.CommandJob:
@@ -53,7 +51,7 @@ async def answer_in_ack(
     A listener middleware rather than the listener: its response goes back at once, where
     an acknowledgement from a listener waits for Bolt's next 10 ms poll."""
     job = command_job_of(command)
-    if getattr(commands.parse(job.text), "kind", None) not in READ_ONLY:
+    if getattr(commands.parse(job.text), "kind", None) not in commands.READ_ONLY:
         await next()
         return None
     loop = asyncio.get_running_loop()
@@ -141,10 +139,8 @@ async def run_command(deps: Deps, client: AsyncWebClient, job: jobs.CommandJob) 
     if isinstance(parsed, commands.Practice):
         await practice.open_practice(deps, client, team, user, trigger_id, text, response_url)
         return
-    kind = getattr(parsed, "kind", None)
-    key = (
-        delivery_key("command", team, trigger_id) if trigger_id and kind not in READ_ONLY else None
-    )
+    # The engine keeps the key only for commands that change something.
+    key = delivery_key("command", team, trigger_id) if trigger_id else None
     # One transaction reads the cached profile and runs the command; users.info only if stale.
     who = Identity(platform="slack", workspace=team, user=user)
     answer = await deps.coach.converse(
