@@ -81,6 +81,7 @@ async def main(options: argparse.Namespace) -> int:
             for name, before, after in zip(names, marks[:-1], marks[1:], strict=True):
                 wall[name].append(after[0] - before[0])
                 cpu[name].append(after[1] - before[1])
+    reply_only = await _reply_only(coach, who, options.repeat)
     await engine.dispose()
     runs = options.repeat
     print(f"`list` for a recruiter with 30 candidates ({url.split(':')[0]}), median of {runs}")
@@ -92,12 +93,46 @@ async def main(options: argparse.Namespace) -> int:
         print(f"  {name:14} {median_wall:8.3f} {median_cpu:8.3f}  ({mean_cpu:.3f})")
     total = sum(statistics.fmean(cpu[name]) for name in names) * 1000
     print(f"  {'all (mean)':14} {'':8} {total:8.3f}")
+    median_cpu, mean_cpu = statistics.median(reply_only) * 1000, statistics.fmean(reply_only) * 1000
+    print(f"  of the engine, the reply made of the rows read: {median_cpu:.3f} ({mean_cpu:.3f})")
     # Transaction control counted too: SQLite's BEGIN (from our begin hook) is a statement here.
     print(f"  statements per list: {len(statements) / runs:g}", end="")
     if handoffs[0]:
         print(f", aiosqlite thread hand-offs per list: {handoffs[0] / runs:g}", end="")
     print()
     return 0
+
+
+async def _reply_only(coach: Coach, who: Identity, repeat: int) -> list[float]:
+    """CPU seconds of the `list` handler alone, its rows already read: the part of the engine's
+    step that formatting and models cost, without the database's noise around it."""
+    from bot import commands
+    from bot.engine.context import Context
+    from storage import queries
+
+    read = queries.list_candidates
+    async with coach.sessions() as session:
+        recruiter = await queries.find_recruiter(session, who.platform, who.workspace, who.user)
+        assert recruiter is not None
+        rows = await read(session, recruiter)
+
+        async def already_read(*args: Any, **kwargs: Any) -> list[queries.CandidateSummary]:
+            return rows
+
+        queries.list_candidates = already_read  # type: ignore[assignment]
+        try:
+            ctx = Context(session, who, recruiter, recruiter.language or "en", coach.clock())
+            command = commands.parse("list")
+            assert not isinstance(command, commands.ParseError)
+            times: list[float] = []
+            for n in range(repeat + 50):
+                started = time.process_time()
+                await coach.candidates.list_all(ctx, command)
+                if n >= 50:
+                    times.append(time.process_time() - started)
+        finally:
+            queries.list_candidates = read
+    return times
 
 
 def _count_handoffs() -> list[int]:
