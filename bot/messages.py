@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 # MAX_NOTE re-exported: card and block builders import only this module.
 from bot.commands import MAX_NOTE as MAX_NOTE
-from bot.commands import Command, Log, ParseError, parse
+from bot.commands import OUTCOME_WORDS, TWO_WORD_OUTCOMES, Command, Log, ParseError, parse
 
 # The longest checklist answer the engine takes; forms cap their inputs at it.
 MAX_ANSWER = 3000
@@ -124,8 +124,26 @@ class Inbound(BaseModel):
     idempotency_key: str | None = Field(default=None, max_length=255)
 
 
+# Any word that can make a `log` a skip, case-folded: words with none of them in are not one.
+_SKIP_WORD = re.compile(
+    "|".join(
+        re.escape(word)
+        for word in sorted(
+            {word for word, outcome in OUTCOME_WORDS.items() if outcome == "skipped"}
+            | {first for (first, _), outcome in TWO_WORD_OUTCOMES.items() if outcome == "skipped"}
+        )
+    )
+)
+
+
 def asks_for_note(command: str) -> bool:
     """Words that skip a call without saying why: the channel asks for the reason first."""
+    # Teams asks this of every button of a list (some ninety); parsing each cost more than
+    # making the card. A skip's outcome word is a part of the words as typed, and case-folding
+    # maps each character on its own, so a command whose folded form contains no skip word
+    # cannot parse as a skip.
+    if _SKIP_WORD.search(command.casefold()) is None:
+        return False
     parsed = parse(command)
     return isinstance(parsed, Log) and parsed.outcome == "skipped" and not parsed.note
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
+from hypothesis import given, settings
 
 from bot import commands as c
+from bot.messages import asks_for_note
+from tests.support.strategies import inbound_text
 
 
 @pytest.mark.parametrize(
@@ -92,3 +95,33 @@ def test_invalid_commands(text: str, problem: str, usage: str | None) -> None:
 
 def test_control_characters_are_not_part_of_a_name() -> None:
     assert c.parse("add Kari\x00\x1b | Nurse") == c.Add(name="Kari", position="Nurse")
+
+
+def _asks_for_note_by_parsing(text: str) -> bool:
+    parsed = c.parse(text)
+    return isinstance(parsed, c.Log) and parsed.outcome == "skipped" and not parsed.note
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("log k7f3qa skipped", True),
+        ("log Kari Nordmann HOPPET OVER", True),
+        ("confirm log k7f3qa Droppet", True),
+        ("/feedback-call logg k7f3qa hoppet-over", True),
+        ("log k7f3qa skipped moved to another team", False),
+        ("log k7f3qa declined", False),
+        ("consent k7f3qa", False),
+        ("start skipped", False),
+    ],
+)
+def test_asks_for_note_only_for_a_skip_without_a_reason(text: str, asks: bool) -> None:
+    assert asks_for_note(text) is asks
+    assert _asks_for_note_by_parsing(text) is asks
+
+
+@settings(max_examples=400)
+@given(inbound_text(["k7f3qa", "Skipped", "HOPPET", "droppet"]))
+def test_asks_for_note_answers_as_parsing_the_words_would(text: str) -> None:
+    # Words without a skip word in them are answered without parsing: never differently.
+    assert asks_for_note(text) == _asks_for_note_by_parsing(text)
