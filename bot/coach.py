@@ -251,6 +251,8 @@ class Coach:
                 return ctx, None
             if checked:
                 ctx.recruiter.language_checked_at = ctx.now
+            if inbound.conversation is not None:
+                queries.set_conversation_reference(ctx.recruiter, inbound.conversation)
             if isinstance(parsed, commands.ParseError):
                 # Usage help; the only word echoed is the unknown verb the user just wrote.
                 return ctx, [refused_shareable(self._parse_error(ctx.language, parsed))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -122,6 +122,9 @@ class Inbound(BaseModel):
     command: Command | ParseError | None = None
     # A platform delivery id (Slack action, Teams activity): the same key acts only once.
     idempotency_key: str | None = Field(default=None, max_length=255)
+    # Where the platform can reach this user later (a Teams personal chat), kept with the
+    # command in its transaction; opaque to the engine.
+    conversation: dict[str, Any] | None = None
 
 
 # Any word that can make a `log` a skip, case-folded: words with none of them in are not one.

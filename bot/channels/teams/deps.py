@@ -7,6 +7,7 @@ functions that take these; handler.py only dispatches."""
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 from botbuilder.core import ConversationState, Storage, TurnContext
 from botbuilder.schema import Activity, ResourceResponse
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # Card activity ids kept per conversation, so a card can be updated after a restart.
 MAX_REMEMBERED_CARDS = 50
+# Users (and shared chats) this process saw greeted: their messages need not ask the store.
+MAX_GREETED = 10_000
 
 
 class Deps:
@@ -31,6 +34,16 @@ class Deps:
         self.email_checked = self.conversation_state.create_property("email_checked")
         # The chat checklist being walked in this conversation (checklist_chat.Walk as a dict).
         self.walk = self.conversation_state.create_property("checklist_walk")
+        self._greeted: OrderedDict[tuple[str, str, str | None], None] = OrderedDict()
+
+    def greeted(self, seen: tuple[str, str, str | None]) -> bool:
+        return seen in self._greeted
+
+    def remember_greeted(self, seen: tuple[str, str, str | None]) -> None:
+        self._greeted[seen] = None
+        self._greeted.move_to_end(seen)
+        while len(self._greeted) > MAX_GREETED:
+            self._greeted.popitem(last=False)
 
     async def send(self, turn_context: TurnContext, activity: Activity) -> ResourceResponse | None:
         return await deliver(lambda: turn_context.send_activity(activity))

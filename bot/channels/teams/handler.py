@@ -62,20 +62,26 @@ class CoachBot(ActivityHandler):
         who = identity_from(activity)
         if who is None:
             return
-        await members.remember(self.deps, turn_context, who)
+        submitted = isinstance(activity.value, dict) and bool(activity.value)
+        walk = None if submitted else await chat_checklist.current_walk(self.deps, turn_context)
+        # Typed words are a command, which keeps the chat for reminders in its own transaction.
+        typed = not submitted and walk is None
+        await members.remember(self.deps, turn_context, who, stored_with_command=typed)
         if is_personal(activity):
             # In a channel a message does not greet: the welcome came when the bot was added.
-            await members.greet_once(self.deps, turn_context, who)
+            await members.greet_once(self.deps, turn_context, who, known=True)
         key = delivery_key(activity)
-        if isinstance(activity.value, dict) and activity.value:
+        if submitted:
             await submits.on_submit(self.deps, turn_context, who, activity.value, key)
             return
         text = text_without_mention(activity)
-        walk = await chat_checklist.current_walk(self.deps, turn_context)
         if walk is not None:
             await chat_checklist.answer(self.deps, turn_context, who, walk, text, key)
             return
-        replies = await self.coach.handle(who, Inbound(text=text, idempotency_key=key))
+        inbound = Inbound(
+            text=text, idempotency_key=key, conversation=members.reference_of(turn_context)
+        )
+        replies = await self.coach.handle(who, inbound)
         await send_replies(self.deps, turn_context, who, replies)
 
 

@@ -4,6 +4,7 @@ reminders, the user's e-mail looked up once, and the welcome said once."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
@@ -24,12 +25,29 @@ async def welcome(deps: Deps, turn_context: TurnContext) -> None:
     await greet_once(deps, turn_context, who)
 
 
-async def remember(deps: Deps, turn_context: TurnContext, who: Identity) -> None:
-    # Only a personal chat: a reminder lists candidate names, not for a channel's eyes.
-    if is_personal(turn_context.activity):
-        reference = TurnContext.get_conversation_reference(turn_context.activity)
-        await deps.coach.remember_conversation(who, reference.serialize())
-        await capture_email(deps, turn_context, who)
+def reference_of(turn_context: TurnContext) -> dict[str, Any] | None:
+    """Where a reminder can reach this user: only a personal chat, since a reminder lists
+    candidate names, not for a channel's eyes. Without the message's own id: a reminder
+    starts a message of its own, and an unchanged chat is then not written again."""
+    if not is_personal(turn_context.activity):
+        return None
+    reference = TurnContext.get_conversation_reference(turn_context.activity)
+    reference.activity_id = None
+    serialized: dict[str, Any] = reference.serialize()
+    return serialized
+
+
+async def remember(
+    deps: Deps, turn_context: TurnContext, who: Identity, *, stored_with_command: bool = False
+) -> None:
+    """Keep the personal chat for reminders (unless the command that follows stores it in
+    its own transaction), and look the user's e-mail up once."""
+    reference = reference_of(turn_context)
+    if reference is None:
+        return
+    if not stored_with_command:
+        await deps.coach.remember_conversation(who, reference)
+    await capture_email(deps, turn_context, who)
 
 
 async def capture_email(deps: Deps, turn_context: TurnContext, who: Identity) -> None:
@@ -48,15 +66,23 @@ async def capture_email(deps: Deps, turn_context: TurnContext, who: Identity) ->
         log.info("teams member lookup failed: %s", type(error).__name__)
 
 
-async def greet_once(deps: Deps, turn_context: TurnContext, who: Identity) -> None:
+async def greet_once(
+    deps: Deps, turn_context: TurnContext, who: Identity, *, known: bool = False
+) -> None:
     """The welcome, once per user in their personal chat, once per shared conversation.
 
     Installing sends conversationUpdate and installationUpdate together, perhaps to two
-    processes: the database decides which of them greets.
+    processes: the database decides which of them greets. With `known` (an ordinary
+    message), a user this process already saw greeted is not asked about again.
     """
     activity = turn_context.activity
     shared = None if is_personal(activity) else activity.conversation.id
-    if not await deps.coach.claim_greeting(who, shared):
+    seen = (who.workspace, who.user, shared)
+    if known and deps.greeted(seen):
+        return
+    claimed = await deps.coach.claim_greeting(who, shared)
+    deps.remember_greeted(seen)
+    if not claimed:
         return
     language = await deps.coach.language_for(who)
     try:

@@ -15,6 +15,7 @@ from bot.messages import Button, Card, Reply
 from bot.notify import DeliveryError, Notifier, Recipient
 from bot.settings import Settings
 from storage.tables import BotState, Greeting, Recruiter, Workspace
+from tests.support.statements import counting
 from tests.support.teams_api import TENANT, FakeConnector, Running, Teams, flat_actions
 
 GREETING = "Hi, I'm Feedback Call Coach."
@@ -222,3 +223,22 @@ async def test_state_survives_a_restart(
     await second.teams.post(second.teams.submit(value, None))
     (update,) = bot_connector.updates()
     assert update.path.endswith(f"/activities/{checklist.returned_id}")
+
+
+async def test_a_typed_command_keeps_the_chat_in_its_own_transaction(
+    teams: Teams, bot_connector: FakeConnector, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    # The first message ever is a command: the chat is kept for reminders all the same, and
+    # without the message's own id, so the next message finds nothing to write.
+    assert await teams.say("help") == 201
+    stored = (await _recruiter(sessions)).conversation_reference
+    assert stored is not None
+    assert stored["conversation"]["id"] == teams.conversation
+    assert stored.get("activityId") is None
+    with counting(sessions) as statements:
+        assert await teams.say("list") == 201
+    writes = [s for s in statements if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    # The greeting was claimed with the first message, the chat is unchanged, a list
+    # changes nothing: one transaction reads the state, one the recruiter and the list.
+    assert writes == [], writes
+    assert (await _recruiter(sessions)).conversation_reference == stored
