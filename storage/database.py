@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import PoolResetState
-from sqlalchemy.util.concurrency import await_
 
 from storage.errors import note_driver_error
 
@@ -64,19 +63,6 @@ def _on_sqlite_begin(connection: Connection) -> None:
     # VACUUM and other statements run with AUTOCOMMIT get no BEGIN at all.
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return
-    # Straight to aiosqlite: one trip to its thread. SQLAlchemy's cursor would take three
-    # (open, execute, close), on every transaction, and a `list` in the server is three
-    # transactions (benchmarks/list_reply.py: 0.13 ms of CPU per transaction). Should it fail,
-    # the BEGIN is sent again the usual way, which raises as SQLAlchemy raises (wrapped, with
-    # the `handle_error` hooks and disconnect handling the rest of the code relies on).
-    driver = connection.connection.driver_connection
-    if driver is not None:
-        try:
-            await_(driver.execute("BEGIN"))
-            return
-        except Exception:
-            # Any failure: once more below, where it is raised properly.
-            pass
     connection.exec_driver_sql("BEGIN")
 
 
