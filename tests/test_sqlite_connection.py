@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 from sqlalchemy import text
 
-from storage.database import create_engine, migrate
+from storage.database import create_engine, make_sessionmaker, migrate
 
 
 async def test_commits_are_synced_at_checkpoints_not_every_commit(tmp_path: Path) -> None:
@@ -69,5 +71,34 @@ async def test_a_committed_transaction_costs_no_rollback(tmp_path: Path) -> None
             await connection.execute(text("SELECT 1"))
             await connection.rollback()
         assert rollbacks == [True]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_transaction_cancelled_at_any_point_leaves_the_connection_usable(
+    tmp_path: Path,
+) -> None:
+    """A request cancelled mid-transaction (a server stopping, a client gone) must not hand
+    the next one a connection with a transaction still open ("cannot start a transaction
+    within a transaction"): work queued for the driver's thread runs after the cancel."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    sessions = make_sessionmaker(engine)
+
+    async def work() -> None:
+        async with sessions.begin() as session:
+            await session.execute(text("SELECT 1"))
+            await session.execute(text("SELECT 2"))
+
+    try:
+        for steps in range(16):  # cancelled after 0, 1, … turns of the event loop
+            for _ in range(8):
+                task = asyncio.create_task(work())
+                for _ in range(steps):
+                    await asyncio.sleep(0)
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                async with sessions.begin() as session:
+                    assert await session.scalar(text("SELECT 3")) == 3, steps
     finally:
         await engine.dispose()
