@@ -57,16 +57,9 @@ class Target(NamedTuple):
     call_deadline_days: int | None
 
 
-class Pending(NamedTuple):
-    """A candidate still waiting for the call, as the reminder shows them."""
-
-    recruiter_id: int
-    public_id: str
-    name: str
-    position: str
-    internal: bool
-    rejected_at: datetime
-    attempts: int
+# A candidate still waiting for the call, as the reminder shows them: public id, name,
+# position title, rejected at (UTC). A plain tuple: a plan holds a hundred thousand of them.
+Pending = tuple[str, str, str, datetime]
 
 
 class Delivery(NamedTuple):
@@ -179,11 +172,9 @@ async def pending(
             Candidate.public_id,
             Candidate.name,
             Position.title,
-            Candidate.internal,
             # The bare column type: UTCDateTime's per-value hook is most of the cost of a
             # hundred thousand rows, so the same conversion is done below, inline.
             type_coerce(Candidate.rejected_at, DateTime(timezone=True)),
-            Candidate.attempts,
         )
         .join(Position, Position.id == Candidate.position_id)
         .where(
@@ -193,10 +184,11 @@ async def pending(
         )
         .order_by(Candidate.recruiter_id, Candidate.rejected_at, Candidate.id)
     )
-    for rid, public_id, name, position, internal, rejected, attempts in await _rows(session, query):
+    for rid, public_id, name, position, rejected in await _rows(session, query):
         # As UTCDateTime reads it: SQLite gives the stored UTC time without a zone.
-        rejected = rejected.replace(tzinfo=UTC) if rejected.tzinfo is None else rejected
-        found[rid].append(Pending(rid, public_id, name, position, internal, rejected, attempts))
+        if rejected.tzinfo is None:
+            rejected = rejected.replace(tzinfo=UTC)
+        found[rid].append((public_id, name, position, rejected))
     return found
 
 
