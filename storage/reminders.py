@@ -79,6 +79,19 @@ class Delivery(NamedTuple):
         return False
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def _utc(value: datetime) -> datetime:
+    """As UTCDateTime reads a value: SQLite gives the stored UTC time without a zone.
+
+    The same instant as `value.replace(tzinfo=UTC)`, in a tenth of the time (replace's keyword
+    parsing is most of the cost of reading a hundred thousand rows).
+    """
+    return value if value.tzinfo is not None else _EPOCH + (value - _NAIVE_EPOCH)
+
+
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
@@ -122,8 +135,9 @@ async def targets(session: AsyncSession) -> list[Target]:
             Recruiter.timezone,
             Recruiter.reminder_weekday,
             Recruiter.reminder_time,
-            Recruiter.snoozed_until,
-            Recruiter.created_at,
+            # Bare column types, converted below as in `pending`.
+            type_coerce(Recruiter.snoozed_until, DateTime(timezone=True)),
+            type_coerce(Recruiter.created_at, DateTime(timezone=True)),
             Recruiter.conversation_reference,
             Workspace.call_deadline_days,
         )
@@ -137,7 +151,26 @@ async def targets(session: AsyncSession) -> list[Target]:
         )
         .order_by(Recruiter.id)
     )
-    return [Target._make(row) for row in await _rows(session, query)]
+    found = []
+    for row in await _rows(session, query):
+        rid, platform, workspace, user, language, zone, weekday, at, snoozed, created, *rest = row
+        snoozed = None if snoozed is None else _utc(snoozed)
+        found.append(
+            Target(
+                rid,
+                platform,
+                workspace,
+                user,
+                language,
+                zone,
+                weekday,
+                at,
+                snoozed,
+                _utc(created),
+                *rest,
+            )
+        )
+    return found
 
 
 async def deliveries(
@@ -185,10 +218,7 @@ async def pending(
         .order_by(Candidate.recruiter_id, Candidate.rejected_at, Candidate.id)
     )
     for rid, public_id, name, position, rejected in await _rows(session, query):
-        # As UTCDateTime reads it: SQLite gives the stored UTC time without a zone.
-        if rejected.tzinfo is None:
-            rejected = rejected.replace(tzinfo=UTC)
-        found[rid].append((public_id, name, position, rejected))
+        found[rid].append((public_id, name, position, _utc(rejected)))
     return found
 
 

@@ -286,3 +286,19 @@ async def test_logged_candidates_are_not_pending(
     assert await due_users(coach, utc(2026, 11, 23, 9, 0)) == {"OSLO": "2026-W48"}
     await coach.handle(who, Inbound(text="log Kari Nordmann called"))
     assert await due_users(coach, utc(2026, 11, 23, 9, 0)) == {}
+
+
+@pytest.mark.parametrize(
+    "naive",
+    [
+        datetime(2026, 11, 23, 8, 30, 15, 123456),
+        datetime(1969, 12, 31, 23, 59, 59, 999999),  # before the epoch it counts from
+        datetime(2026, 3, 29, 1, 30),  # the hour Oslo skips is nothing special in UTC
+    ],
+)
+def test_stored_times_read_as_the_same_utc_instant(naive: datetime) -> None:
+    read = store._utc(naive)
+    assert read == naive.replace(tzinfo=UTC) and read.tzinfo is UTC
+    assert read.fold == 0 and str(read) == str(naive.replace(tzinfo=UTC))
+    aware = datetime(2026, 11, 23, 9, 30, tzinfo=zone("Europe/Oslo"))
+    assert store._utc(aware) is aware  # PostgreSQL's are aware already
