@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.background import repeat, while_serving
@@ -158,21 +158,40 @@ def due_period(
     return None
 
 
-@lru_cache(maxsize=4096)
-def _age(rejected: date, today: date, deadline: int) -> tuple[int, bool]:
-    """Days since the rejection, and whether the call is overdue (past `deadline` working days)."""
-    return max(0, (today - rejected).days), working_days_between(rejected, today) > deadline
+class Ages(dict[date, tuple[int, bool]]):
+    """Rejection day -> (days since, overdue past the deadline), as of one day: filled as asked.
+
+    A plain dict lookup per candidate; ten thousand reminders ask about a few dozen days.
+    """
+
+    def __init__(self, today: date, deadline: int) -> None:
+        super().__init__()
+        self.today = today
+        self.deadline = deadline
+
+    def __missing__(self, rejected: date) -> tuple[int, bool]:
+        age = (
+            max(0, (self.today - rejected).days),
+            working_days_between(rejected, self.today) > self.deadline,
+        )
+        self[rejected] = age
+        return age
+
+
+@lru_cache(maxsize=64)
+def ages(today: date, deadline: int) -> Ages:
+    return Ages(today, deadline)
 
 
 # -- what ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(NamedTuple):
     """One reminder that is due: to whom, for which period, about whom.
 
     The message itself is built just before it is sent (`build`): holding ten thousand
     built messages at once costs more in memory and garbage collection than building them.
+    A named tuple: made several times faster than a frozen dataclass, thousands at a time.
     """
 
     recruiter_id: int
@@ -264,14 +283,15 @@ def build_reminder(
     language = language or services.settings.coach_language
     deadline = target.call_deadline_days or services.settings.coach_call_deadline_days
     tz = zone(target.timezone)
-    today = now.astimezone(tz).date()
-    rows = []
+    age = ages(now.astimezone(tz).date(), deadline)
+    late: list[tuple[store.Pending, int, bool]] = []
+    in_time: list[tuple[store.Pending, int, bool]] = []
     for candidate in waiting:
-        days, overdue = _age(candidate[3].astimezone(tz).date(), today, deadline)
-        rows.append((candidate, days, overdue))
-    # Stable: within each group the store's order (oldest rejection first) is kept.
-    rows.sort(key=lambda row: not row[2])
-    overdue_count = sum(1 for row in rows if row[2])
+        days, overdue = age[candidate[3].astimezone(tz).date()]
+        (late if overdue else in_time).append((candidate, days, overdue))
+    # Overdue first; within each group the store's order (oldest rejection first) is kept.
+    overdue_count = len(late)
+    rows = late + in_time
 
     words = wording(services.guides, language)
     prepare, called, no_answer = words.prepare, words.called, words.no_answer
