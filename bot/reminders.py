@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -226,10 +227,10 @@ class Wording:
 
     def __init__(self, guides: GuideBook, language: str) -> None:
         templates = guides.templates(language)
-        self.line = _formatter(templates["reminder_line"])
-        self.line_overdue = _formatter(templates["reminder_line_overdue"])
-        self.card = _formatter(templates["reminder_card"])
-        self.card_overdue = _formatter(templates["reminder_card_overdue"])
+        self.line = Template(templates["reminder_line"], ROW_FIELDS)
+        self.line_overdue = Template(templates["reminder_line_overdue"], ROW_FIELDS)
+        self.card = Template(templates["reminder_card"], ROW_FIELDS)
+        self.card_overdue = Template(templates["reminder_card_overdue"], ROW_FIELDS)
         self.more = templates["reminder_more"].format
         self.header = templates["reminder_header"].format
         self.header_overdue = templates["reminder_header_overdue"].format
@@ -254,18 +255,44 @@ class Wording:
         )
 
 
-def _formatter(template: str) -> Callable[[Mapping[str, object]], str]:
-    """`template.format_map`, as the same template in printf style: the same text in two
-    thirds of the time, and a plan formats two for every candidate shown."""
-    parts = []
-    for literal, field, spec, conversion in string.Formatter().parse(template):
-        parts.append(literal.replace("%", "%%"))
-        if field is None:
-            continue
-        if spec or conversion or not field.isidentifier():
-            return template.format_map  # nothing printf style says the same way
-        parts.append(f"%({field})s")
-    return "".join(parts).__mod__
+# What a reminder row's templates may name, in the order `Template.pick` takes them.
+ROW_FIELDS = ("name", "id", "position", "days", "deadline")
+
+
+class Template:
+    """A message template prepared for formatting thousands of times: `text % pick(values)`
+    says what `template.format_map(dict(zip(fields, values)))` says, in half the time.
+
+    `text` is the template in printf style and `pick` takes its fields from `values` (a tuple
+    in `fields` order) in the order it names them. A template printf cannot say (a format
+    spec, a conversion) keeps str.format: `text` is "%s" and `pick` formats it.
+    """
+
+    __slots__ = ("pick", "text")
+
+    def __init__(self, template: str, fields: tuple[str, ...]) -> None:
+        parts, order = [], []
+        for literal, field, spec, conversion in string.Formatter().parse(template):
+            parts.append(literal.replace("%", "%%"))
+            if field is None:
+                continue
+            if spec or conversion or field not in fields:
+                self.text = "%s"
+                self.pick: Callable[[tuple[object, ...]], tuple[object, ...]] = lambda values: (
+                    template.format_map(dict(zip(fields, values, strict=True))),
+                )
+                return
+            parts.append("%s")
+            order.append(fields.index(field))
+        self.text = "".join(parts)
+        if len(order) == 1:  # itemgetter of one index gives the item, not a tuple
+            only = order[0]
+            self.pick = lambda values: (values[only],)
+        else:
+            self.pick = itemgetter(*order) if order else lambda values: ()
+
+    def __call__(self, values: tuple[object, ...]) -> str:
+        return self.text % self.pick(values)
 
 
 @lru_cache(maxsize=8)
@@ -302,20 +329,16 @@ def build_reminder(
     cards: list[Any] = []
     # Only the rows shown are formatted: beyond MAX_LINES and MAX_CARDS a row is just counted.
     for (ref, name, position, _), days, overdue in rows[: max(MAX_LINES, MAX_CARDS)]:
-        values: dict[str, object] = {
-            "name": name,
-            "id": ref,
-            "position": position,
-            "days": days,
-            "deadline": deadline,
-        }
+        values = (name, ref, position, days, deadline)  # in ROW_FIELDS order
         if len(lines) < MAX_LINES:
-            lines.append((words.line_overdue if overdue else words.line)(values))
+            line = words.line_overdue if overdue else words.line
+            lines.append(line.text % line.pick(values))
         if len(cards) < MAX_CARDS:
+            card = words.card_overdue if overdue else words.card
             cards.append(
                 {
                     "title": f"{name} ({ref})",
-                    "lines": [(words.card_overdue if overdue else words.card)(values)],
+                    "lines": [card.text % card.pick(values)],
                     "buttons": [
                         {"label": prepare, "command": f"start {ref}", "style": "primary"},
                         {"label": called, "command": f"log {ref} called", "style": "default"},
