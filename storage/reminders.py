@@ -57,16 +57,9 @@ class Target(NamedTuple):
     call_deadline_days: int | None
 
 
-class Pending(NamedTuple):
-    """A candidate still waiting for the call, as the reminder shows them."""
-
-    recruiter_id: int
-    public_id: str
-    name: str
-    position: str
-    internal: bool
-    rejected_at: datetime
-    attempts: int
+# A candidate still waiting for the call, as the reminder shows them: public id, name,
+# position title, rejected at (UTC). A plain tuple: a plan holds a hundred thousand of them.
+Pending = tuple[str, str, str, datetime]
 
 
 class Delivery(NamedTuple):
@@ -84,6 +77,19 @@ class Delivery(NamedTuple):
         if self.status == FAILED:
             return stale and self.attempts < max_attempts
         return False
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def _utc(value: datetime) -> datetime:
+    """As UTCDateTime reads a value: SQLite gives the stored UTC time without a zone.
+
+    The same instant as `value.replace(tzinfo=UTC)`, in a tenth of the time (replace's keyword
+    parsing is most of the cost of reading a hundred thousand rows).
+    """
+    return value if value.tzinfo is not None else _EPOCH + (value - _NAIVE_EPOCH)
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -129,8 +135,9 @@ async def targets(session: AsyncSession) -> list[Target]:
             Recruiter.timezone,
             Recruiter.reminder_weekday,
             Recruiter.reminder_time,
-            Recruiter.snoozed_until,
-            Recruiter.created_at,
+            # Bare column types, converted below as in `pending`.
+            type_coerce(Recruiter.snoozed_until, DateTime(timezone=True)),
+            type_coerce(Recruiter.created_at, DateTime(timezone=True)),
             Recruiter.conversation_reference,
             Workspace.call_deadline_days,
         )
@@ -144,7 +151,26 @@ async def targets(session: AsyncSession) -> list[Target]:
         )
         .order_by(Recruiter.id)
     )
-    return [Target._make(row) for row in await _rows(session, query)]
+    found = []
+    for row in await _rows(session, query):
+        rid, platform, workspace, user, language, zone, weekday, at, snoozed, created, *rest = row
+        snoozed = None if snoozed is None else _utc(snoozed)
+        found.append(
+            Target(
+                rid,
+                platform,
+                workspace,
+                user,
+                language,
+                zone,
+                weekday,
+                at,
+                snoozed,
+                _utc(created),
+                *rest,
+            )
+        )
+    return found
 
 
 async def deliveries(
@@ -179,11 +205,9 @@ async def pending(
             Candidate.public_id,
             Candidate.name,
             Position.title,
-            Candidate.internal,
             # The bare column type: UTCDateTime's per-value hook is most of the cost of a
             # hundred thousand rows, so the same conversion is done below, inline.
             type_coerce(Candidate.rejected_at, DateTime(timezone=True)),
-            Candidate.attempts,
         )
         .join(Position, Position.id == Candidate.position_id)
         .where(
@@ -193,10 +217,8 @@ async def pending(
         )
         .order_by(Candidate.recruiter_id, Candidate.rejected_at, Candidate.id)
     )
-    for rid, public_id, name, position, internal, rejected, attempts in await _rows(session, query):
-        # As UTCDateTime reads it: SQLite gives the stored UTC time without a zone.
-        rejected = rejected.replace(tzinfo=UTC) if rejected.tzinfo is None else rejected
-        found[rid].append(Pending(rid, public_id, name, position, internal, rejected, attempts))
+    for rid, public_id, name, position, rejected in await _rows(session, query):
+        found[rid].append((public_id, name, position, _utc(rejected)))
     return found
 
 

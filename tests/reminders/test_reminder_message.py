@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.coach import Coach
 from bot.messages import Inbound, Reply
-from bot.reminders import MAX_CARDS, plan, working_days_between
+from bot.reminders import MAX_CARDS, ROW_FIELDS, Template, plan, working_days_between
+from conversation_guides import GuideBook
 from storage.tables import Candidate, Recruiter, Workspace
 from tests.support.database import Clock
 from tests.support.reminders import Hire
@@ -29,6 +30,48 @@ def test_working_days_skip_weekends() -> None:
     assert working_days_between(date(2026, 11, 13), date(2026, 11, 23)) == 6  # Friday to Monday
     assert working_days_between(date(2026, 11, 15), date(2026, 11, 16)) == 1  # Sunday to Monday
     assert working_days_between(monday, date(2026, 12, 21)) == 25
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "• {name} ({id}) – {position} – waited {days} days",
+        "{days}% of {name}: 100 %s, %(id)s and %%",  # printf's own marks stay text
+        "{{literal braces}} around {name}, {{{id}}}",
+        "no fields at all",
+        "{days:>4} days, {name!r}",  # what printf cannot say: format_map itself
+        "{deadline}{days}",
+        "{position}",  # one field: picked as a tuple of one all the same
+        "{id} {id}",
+    ],
+)
+def test_prepared_templates_say_what_format_map_says(template: str) -> None:
+    values: dict[str, object] = {
+        "name": "Anna 50% Mandag {x}",
+        "id": "k7f3qa",
+        "position": ("Nurse", "night"),  # a tuple, where printf would take it for its values
+        "days": 14,
+        "deadline": 5,
+    }
+    prepared = Template(template, ROW_FIELDS)
+    row = tuple(values[field] for field in ROW_FIELDS)
+    assert prepared(row) == template.format_map(values)
+    assert prepared.text % prepared.pick(row) == template.format_map(values)
+
+
+def test_every_reminder_template_prepares_to_the_same_text(guides: GuideBook) -> None:
+    values: dict[str, object] = {
+        "name": "Ånund % Ødegård",
+        "id": "k7f3qa",
+        "position": "Sykepleier {natt}",
+        "days": 9,
+        "deadline": 5,
+    }
+    for language in ("nb", "en"):
+        for key, template in guides.templates(language).items():
+            if key.startswith("reminder_line") or key.startswith("reminder_card"):
+                row = tuple(values[field] for field in ROW_FIELDS)
+                assert Template(template, ROW_FIELDS)(row) == template.format_map(values), key
 
 
 async def reminder_for(coach: Coach, user: str, now: datetime) -> Reply:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, time
 from typing import Any
@@ -10,7 +11,17 @@ import pytest
 
 from bot.coach import Coach
 from bot.messages import Identity, Inbound
-from bot.reminders import CLOSED, OPEN, due_period, plan, snooze_period, week_period, zone
+from bot.reminders import (
+    CLOSED,
+    OPEN,
+    Calendar,
+    due_period,
+    plan,
+    snooze_period,
+    week_period,
+    zone,
+)
+from storage import reminders as store
 from storage.reminders import Target
 from tests.support.database import Clock
 from tests.support.reminders import Hire
@@ -147,6 +158,42 @@ def test_snooze_over_the_next_slot_gives_one_message() -> None:
     assert due(snoozed, utc(2026, 11, 30, 8, 0), sent={"2026-W48"}) == "2026-W49"
 
 
+def test_one_calendar_answers_each_zone_and_slot_on_its_own() -> None:
+    # A plan asks one Calendar about every recruiter: what it works out once for a zone must
+    # not leak into another zone, or into another day or time in the same zone.
+    now = utc(2026, 11, 23, 8, 0)  # Monday 09:00 in Oslo, 08:00 UTC, 03:00 in New York
+    expected = {
+        target(): "2026-W48",
+        target(at=time(9, 1)): None,
+        target(weekday=6): None,  # Sunday's slot is still ahead this week
+        target(weekday=4, at=time(10, 0)): None,  # last Friday's: past the catch-up
+        target(timezone="UTC", at=time(8, 0)): "2026-W48",
+        target(timezone="UTC"): None,
+        target(timezone="America/New_York"): None,
+        target(timezone="Pacific/Auckland"): "2026-W48",  # 21:00 there: still caught up
+        target(timezone="Pacific/Auckland", weekday=6): None,  # Sunday: still ahead there
+        target(timezone="Mars/Olympus", at=time(8, 0)): "2026-W48",  # as UTC
+    }
+    calendar = Calendar(now)
+    never = lambda period: None  # noqa: E731
+    for _ in range(2):  # asked again, the same: nothing cached under the wrong key
+        shared = {t: due_period(t, now, False, never, calendar) for t in expected}
+        assert shared == expected
+    # Sunday 23:30 UTC: already next ISO week in Oslo, not in UTC.
+    late = Calendar(utc(2026, 11, 29, 23, 30))
+    assert late.week("Europe/Oslo") == "2026-W49"
+    assert late.week("UTC") == "2026-W48"
+    assert late.week("Europe/Oslo") == "2026-W49"
+
+
+def test_calendar_slots_follow_each_weeks_dst() -> None:
+    # The same Oslo slot is 08:00 UTC in winter and 07:00 UTC in summer: a Calendar is for
+    # one instant, so each week's slot is worked out in that week's offset.
+    monday_nine = (0, time(9, 0))
+    assert Calendar(utc(2026, 3, 23, 12)).slot("Europe/Oslo", *monday_nine) == utc(2026, 3, 23, 8)
+    assert Calendar(utc(2026, 3, 30, 12)).slot("Europe/Oslo", *monday_nine) == utc(2026, 3, 30, 7)
+
+
 # -- the same through the store and the engine ------------------------------------------------
 
 
@@ -169,6 +216,49 @@ async def test_plan_finds_the_right_recruiters(coach: Coach, clock: Clock, hire:
         "OSLO": "2026-W48",
         "LA": "2026-W47",
     }
+
+
+async def test_plan_weighs_each_recruiters_slot_in_a_shared_zone(
+    coach: Coach, clock: Clock, hire: Hire
+) -> None:
+    await hire("NINE", ("Kari Nordmann", "Nurse"))
+    ten = await hire("TEN", ("Ola Nordmann", "Nurse"))
+    await hire("NEW_YORK", ("Per Hansen", "Cook"), timezone="America/New_York")
+    await coach.handle(ten, Inbound(text="remind mon 10:00"))
+    assert await due_users(coach, utc(2026, 11, 23, 8, 30)) == {"NINE": "2026-W48"}
+    assert await due_users(coach, utc(2026, 11, 23, 9, 0)) == {
+        "NINE": "2026-W48",
+        "TEN": "2026-W48",
+    }
+    assert await due_users(coach, utc(2026, 11, 23, 14, 0)) == {
+        "NINE": "2026-W48",
+        "TEN": "2026-W48",
+        "NEW_YORK": "2026-W48",
+    }
+
+
+async def test_plan_leaves_the_garbage_collector_as_it_found_it(
+    coach: Coach, clock: Clock, hire: Hire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await hire("OSLO", ("Kari Nordmann", "Nurse"))
+    assert gc.isenabled()
+    assert await due_users(coach, utc(2026, 11, 23, 8, 0)) == {"OSLO": "2026-W48"}
+    assert gc.isenabled()
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(store, "pending", broken)
+    with pytest.raises(RuntimeError):
+        await plan(coach, utc(2026, 11, 23, 8, 0))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError):
+            await plan(coach, utc(2026, 11, 23, 8, 0))
+        assert not gc.isenabled()  # someone else's pause is theirs to end
+    finally:
+        gc.enable()
 
 
 async def test_remind_command_moves_and_turns_off_the_slot(
@@ -196,3 +286,19 @@ async def test_logged_candidates_are_not_pending(
     assert await due_users(coach, utc(2026, 11, 23, 9, 0)) == {"OSLO": "2026-W48"}
     await coach.handle(who, Inbound(text="log Kari Nordmann called"))
     assert await due_users(coach, utc(2026, 11, 23, 9, 0)) == {}
+
+
+@pytest.mark.parametrize(
+    "naive",
+    [
+        datetime(2026, 11, 23, 8, 30, 15, 123456),
+        datetime(1969, 12, 31, 23, 59, 59, 999999),  # before the epoch it counts from
+        datetime(2026, 3, 29, 1, 30),  # the hour Oslo skips is nothing special in UTC
+    ],
+)
+def test_stored_times_read_as_the_same_utc_instant(naive: datetime) -> None:
+    read = store._utc(naive)
+    assert read == naive.replace(tzinfo=UTC) and read.tzinfo is UTC
+    assert read.fold == 0 and str(read) == str(naive.replace(tzinfo=UTC))
+    aware = datetime(2026, 11, 23, 9, 30, tzinfo=zone("Europe/Oslo"))
+    assert store._utc(aware) is aware  # PostgreSQL's are aware already
