@@ -136,12 +136,15 @@ class Coach:
         parsed = inbound.command or commands.parse(inbound.text)
         reported: Identity | None = None
         try:
-            ctx, replies = await self._run(who, parsed, inbound, profile)
+            again_if_stale = self.services.again_if_stale
+            ctx, replies = await again_if_stale(lambda: self._run(who, parsed, inbound, profile))
             if replies is None:
                 assert profile is not None
                 reported = await profile.look_up(who)
-                ctx, replies = await self._run(
-                    reported or who, parsed, inbound, checked=reported is not None
+                ctx, replies = await again_if_stale(
+                    lambda: self._run(
+                        reported or who, parsed, inbound, checked=reported is not None
+                    )
                 )
                 # Without a profile source the command always runs.
                 assert replies is not None

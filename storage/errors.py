@@ -111,6 +111,13 @@ class ProblemLog:
         return problem
 
 
+def stale_snapshot(error: BaseException) -> bool:
+    """SQLite refused a write because another process wrote since this transaction began
+    reading (SQLITE_BUSY_SNAPSHOT, several servers on one file): the busy timeout does not
+    apply, nothing of the transaction was kept, and running it again from the start is safe."""
+    return describe(error).code == "SQLITE_BUSY_SNAPSHOT"
+
+
 def note_driver_error(context: Any) -> None:
     """SQLAlchemy's handle_error hook: every driver error passes here first, so a read-only,
     full or busy store is recorded (and logged by its code) even when a later error hides it."""

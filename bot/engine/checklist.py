@@ -114,72 +114,86 @@ class Checklist(Concept):
         """
         services = self.services
         try:
-            async with services.sessions.begin() as session:
-                ctx = await services.context(session, who)
-                candidate = await own_candidate(ctx, candidate_id)
-                if candidate is None:
-                    return self.refused(self.t(ctx.language, "not_found", ref=candidate_id))
-                guide = services.guides.guide(ctx.language)
-                prepared = await preparation(ctx, candidate, guide)
-                repeated = bool(idempotency_key) and not await queries.claim_event(
-                    session, str(idempotency_key), ctx.now
-                )
-                if strongest is not None and not candidate.internal:
-                    prepared.strongest = strongest
-                saved = {answer.step_key: answer.text for answer in prepared.answers}
-                errors: dict[str, str] = {}
-                # Risky steps get a second field: which requirement the text is about.
-                confirmable: dict[str, str | None] = {}
-                for step in guide.steps_for(candidate.internal):
-                    text = commands.clean(answers.get(step.key) or "")
-                    wanted = commands.clean(answers.get(confirmation.field_key(step.key)) or "")
-                    if repeated:
-                        # Judge as the first delivery did: a vague text only passed if stored.
-                        if saved.get(step.key, "") != text or (step.required and not text):
-                            verdict = self.check_answer_again(ctx.language, step, text)
-                            if verdict.error:
-                                errors[step.key] = verdict.error
-                            if verdict.confirmable:
-                                confirmable[step.key] = None
-                        continue
-                    verdict = self.check_answer(ctx.language, prepared, step, text, wanted)
-                    if verdict.confirmable and verdict.error:
-                        confirmable[step.key] = verdict.requirement_error
-                    if verdict.error:
-                        errors[step.key] = verdict.error
-                    else:
-                        queries.set_answer(prepared, step.key, text, ctx.now)
-                        self.confirmed(ctx, candidate, prepared, step.key, wanted, verdict)
-                if errors:
-                    form = self.form(ctx, candidate, prepared, guide)
-                    fields = []
-                    for field in form.fields:
-                        field.error = errors.get(field.key)
-                        field.value = (answers.get(field.key) or field.value).strip()
-                        fields.append(field)
-                        if field.key in confirmable:
-                            key = confirmation.field_key(field.key)
-                            fields.append(
-                                confirmation.form_field(
-                                    self.t,
-                                    ctx.language,
-                                    field.key,
-                                    (answers.get(key) or "").strip(),
-                                    confirmable[field.key],
-                                )
-                            )
-                    form.fields = fields
-                    return Reply(
-                        text=self.t(ctx.language, "checklist_needs_work"),
-                        form=form,
-                        status=Status.REFUSED,
-                        candidate_id=candidate.public_id,
-                    )
-                if repeated:
-                    return Reply.shareable(self.t(ctx.language, "already_handled"), Status.REPEAT)
-                return await self.script(ctx, candidate, prepared, guide)
+            return await services.again_if_stale(
+                lambda: self._submit(who, candidate_id, answers, idempotency_key, strongest)
+            )
         except DATABASE_ERRORS as error:
             return services.database_down(who, error)
+
+    async def _submit(
+        self,
+        who: Identity,
+        candidate_id: str,
+        answers: dict[str, str],
+        idempotency_key: str | None,
+        strongest: bool | None,
+    ) -> Reply:
+        """`submit` in one transaction; a database error is raised."""
+        services = self.services
+        async with services.sessions.begin() as session:
+            ctx = await services.context(session, who)
+            candidate = await own_candidate(ctx, candidate_id)
+            if candidate is None:
+                return self.refused(self.t(ctx.language, "not_found", ref=candidate_id))
+            guide = services.guides.guide(ctx.language)
+            prepared = await preparation(ctx, candidate, guide)
+            repeated = bool(idempotency_key) and not await queries.claim_event(
+                session, str(idempotency_key), ctx.now
+            )
+            if strongest is not None and not candidate.internal:
+                prepared.strongest = strongest
+            saved = {answer.step_key: answer.text for answer in prepared.answers}
+            errors: dict[str, str] = {}
+            # Risky steps get a second field: which requirement the text is about.
+            confirmable: dict[str, str | None] = {}
+            for step in guide.steps_for(candidate.internal):
+                text = commands.clean(answers.get(step.key) or "")
+                wanted = commands.clean(answers.get(confirmation.field_key(step.key)) or "")
+                if repeated:
+                    # Judge as the first delivery did: a vague text only passed if stored.
+                    if saved.get(step.key, "") != text or (step.required and not text):
+                        verdict = self.check_answer_again(ctx.language, step, text)
+                        if verdict.error:
+                            errors[step.key] = verdict.error
+                        if verdict.confirmable:
+                            confirmable[step.key] = None
+                    continue
+                verdict = self.check_answer(ctx.language, prepared, step, text, wanted)
+                if verdict.confirmable and verdict.error:
+                    confirmable[step.key] = verdict.requirement_error
+                if verdict.error:
+                    errors[step.key] = verdict.error
+                else:
+                    queries.set_answer(prepared, step.key, text, ctx.now)
+                    self.confirmed(ctx, candidate, prepared, step.key, wanted, verdict)
+            if errors:
+                form = self.form(ctx, candidate, prepared, guide)
+                fields = []
+                for field in form.fields:
+                    field.error = errors.get(field.key)
+                    field.value = (answers.get(field.key) or field.value).strip()
+                    fields.append(field)
+                    if field.key in confirmable:
+                        key = confirmation.field_key(field.key)
+                        fields.append(
+                            confirmation.form_field(
+                                self.t,
+                                ctx.language,
+                                field.key,
+                                (answers.get(key) or "").strip(),
+                                confirmable[field.key],
+                            )
+                        )
+                form.fields = fields
+                return Reply(
+                    text=self.t(ctx.language, "checklist_needs_work"),
+                    form=form,
+                    status=Status.REFUSED,
+                    candidate_id=candidate.public_id,
+                )
+            if repeated:
+                return Reply.shareable(self.t(ctx.language, "already_handled"), Status.REPEAT)
+            return await self.script(ctx, candidate, prepared, guide)
 
     async def finish(self, who: Identity, candidate_id: str) -> Reply:
         """The call script, once every required step has an answer."""

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,13 +19,16 @@ from bot.settings import Settings
 from conversation_guides import GuideBook
 from conversation_guides.schema import Guide
 from storage import queries
-from storage.errors import DATABASE_ERRORS, PROBLEMS
+from storage.errors import DATABASE_ERRORS, PROBLEMS, stale_snapshot
 from storage.tables import CallPreparation, Candidate, Recruiter, Workspace
 
 log = logging.getLogger(__name__)
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+# How often a transaction is begun again after another process's write made it stale.
+STALE_SNAPSHOT_TRIES = 5
 
 
 def utcnow() -> datetime:
@@ -126,6 +129,18 @@ class Services:
         """Whether the platform was asked about this user recently enough."""
         checked = recruiter.language_checked_at
         return checked is not None and self.clock() - checked < max_age
+
+    async def again_if_stale(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """One transaction, run again from the start when SQLite refused it only because
+        another server process wrote since it began (see `storage.errors.stale_snapshot`)."""
+        for tries in range(1, STALE_SNAPSHOT_TRIES + 1):
+            try:
+                return await attempt()
+            except DATABASE_ERRORS as error:
+                if tries == STALE_SNAPSHOT_TRIES or not stale_snapshot(error):
+                    raise
+                log.info("database: another process wrote meanwhile; running it again")
+        raise AssertionError("unreachable")
 
     def database_down(self, who: Identity, error: BaseException) -> Reply:
         """The one answer when the store is out of reach: logged by code, said politely."""
