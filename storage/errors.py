@@ -111,11 +111,13 @@ class ProblemLog:
         return problem
 
 
-def stale_snapshot(error: BaseException) -> bool:
-    """SQLite refused a write because another process wrote since this transaction began
-    reading (SQLITE_BUSY_SNAPSHOT, several servers on one file): the busy timeout does not
-    apply, nothing of the transaction was kept, and running it again from the start is safe."""
-    return describe(error).code == "SQLITE_BUSY_SNAPSHOT"
+def worth_running_again(error: BaseException) -> bool:
+    """SQLite refused a transaction's write because another process wrote since it began
+    reading (SQLITE_BUSY_SNAPSHOT), or holds the write lock as it tries to start writing
+    (SQLITE_BUSY, which SQLite then returns at once rather than risk a deadlock; several
+    servers on one file). Nothing of the transaction was kept: running it again from the
+    start is the way SQLite's documentation gives."""
+    return describe(error).code in ("SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY")
 
 
 def note_driver_error(context: Any) -> None:

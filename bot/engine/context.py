@@ -3,6 +3,7 @@ and the helpers each concept needs (own candidate lookup, preparation, time zone
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from bot.settings import Settings
 from conversation_guides import GuideBook
 from conversation_guides.schema import Guide
 from storage import queries
-from storage.errors import DATABASE_ERRORS, PROBLEMS, stale_snapshot
+from storage.errors import DATABASE_ERRORS, PROBLEMS, worth_running_again
 from storage.tables import CallPreparation, Candidate, Recruiter, Workspace
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 # How often a transaction is begun again after another process's write made it stale.
 STALE_SNAPSHOT_TRIES = 5
+STALE_SNAPSHOT_PAUSE = 0.02
 
 
 def utcnow() -> datetime:
@@ -132,14 +134,16 @@ class Services:
 
     async def again_if_stale(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """One transaction, run again from the start when SQLite refused it only because
-        another server process wrote since it began (see `storage.errors.stale_snapshot`)."""
+        another server process wrote meanwhile (see `storage.errors.worth_running_again`)."""
         for tries in range(1, STALE_SNAPSHOT_TRIES + 1):
             try:
                 return await attempt()
             except DATABASE_ERRORS as error:
-                if tries == STALE_SNAPSHOT_TRIES or not stale_snapshot(error):
+                if tries == STALE_SNAPSHOT_TRIES or not worth_running_again(error):
                     raise
-                log.info("database: another process wrote meanwhile; running it again")
+                log.info("database: another process is writing; running it again")
+            # A moment for the other process's transaction to end.
+            await asyncio.sleep(STALE_SNAPSHOT_PAUSE * tries)
         raise AssertionError("unreachable")
 
     def database_down(self, who: Identity, error: BaseException) -> Reply:

@@ -5,6 +5,7 @@ instead of telling the recruiter the database is down."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,36 @@ async def test_a_checklist_made_stale_by_another_process_is_run_again(
     reply = await coach.submit_checklist(WHO, added.candidate_id, CONCRETE, "view-once")
     assert interfered
     assert reply.status is Status.DONE and reply.cards, reply.text
+
+
+async def test_a_command_meeting_another_process_mid_write_is_run_again(
+    store: tuple[Path, AsyncEngine, async_sessionmaker], guides: GuideBook
+) -> None:
+    # The other process holds the write lock as our transaction, which has read, starts to
+    # write: SQLite answers SQLITE_BUSY at once (no busy wait, which could deadlock), and
+    # the other process commits a moment later.
+    path, engine, sessions = store
+    coach = Coach(sessions, guides, Settings(DATABASE_URL=f"sqlite+aiosqlite:///{path}"))
+    await coach.handle(WHO, Inbound(text="help"))
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    held: list[threading.Timer] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not held and statement.startswith("INSERT"):
+            other.execute("BEGIN IMMEDIATE")
+            other.execute(
+                "INSERT INTO processed_events (key, created_at) VALUES ('other', '2026-12-08')"
+            )
+            held.append(threading.Timer(0.05, other.execute, ["COMMIT"]))
+            held[0].start()
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    try:
+        [reply] = await coach.handle(WHO, Inbound(text="add Kari Nordmann | Nurse"))
+    finally:
+        for timer in held:
+            timer.join()
+        other.close()
+    assert held
+    assert reply.status is Status.DONE and reply.text.startswith("Added Kari Nordmann"), reply
+    assert await count(sessions, Candidate) == 1
