@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Clock = Callable[[], datetime]
 T = TypeVar("T")
-# How often a transaction is begun again after another process's write made it stale.
+# How often a transaction is begun again when another process's write got in its way
+# (several servers on one SQLite file), and the pause before each new try, growing.
 STALE_SNAPSHOT_TRIES = 5
 STALE_SNAPSHOT_PAUSE = 0.02
 

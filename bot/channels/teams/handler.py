@@ -66,7 +66,8 @@ class CoachBot(ActivityHandler):
         walk = None if submitted else await chat_checklist.current_walk(self.deps, turn_context)
         # Typed words are a command, which keeps the chat for reminders in its own transaction.
         typed = not submitted and walk is None
-        await members.remember(self.deps, turn_context, who, stored_with_command=typed)
+        reference = members.reference_of(turn_context)
+        await members.remember(self.deps, turn_context, who, reference, stored_with_command=typed)
         if is_personal(activity):
             # In a channel a message does not greet: the welcome came when the bot was added.
             await members.greet_once(self.deps, turn_context, who, known=True)
@@ -78,9 +79,7 @@ class CoachBot(ActivityHandler):
         if walk is not None:
             await chat_checklist.answer(self.deps, turn_context, who, walk, text, key)
             return
-        inbound = Inbound(
-            text=text, idempotency_key=key, conversation=members.reference_of(turn_context)
-        )
+        inbound = Inbound(text=text, idempotency_key=key, conversation=reference)
         replies = await self.coach.handle(who, inbound)
         await send_replies(self.deps, turn_context, who, replies)
 

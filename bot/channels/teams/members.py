@@ -21,7 +21,7 @@ async def welcome(deps: Deps, turn_context: TurnContext) -> None:
     who = identity_from(turn_context.activity)
     if who is None:
         return
-    await remember(deps, turn_context, who)
+    await remember(deps, turn_context, who, reference_of(turn_context))
     await greet_once(deps, turn_context, who)
 
 
@@ -38,11 +38,15 @@ def reference_of(turn_context: TurnContext) -> dict[str, Any] | None:
 
 
 async def remember(
-    deps: Deps, turn_context: TurnContext, who: Identity, *, stored_with_command: bool = False
+    deps: Deps,
+    turn_context: TurnContext,
+    who: Identity,
+    reference: dict[str, Any] | None,
+    *,
+    stored_with_command: bool = False,
 ) -> None:
-    """Keep the personal chat for reminders (unless the command that follows stores it in
-    its own transaction), and look the user's e-mail up once."""
-    reference = reference_of(turn_context)
+    """Keep the personal chat (`reference_of`) for reminders, unless the command that
+    follows stores it in its own transaction, and look the user's e-mail up once."""
     if reference is None:
         return
     if not stored_with_command:
