@@ -9,10 +9,12 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.bodies import MAX_BODY, MAX_DEPTH, json_depth
+from bot.bodies import MAX_BODY, MAX_DEPTH, body_depth, json_depth, openers
 from bot.coach import Coach
 from bot.messages import Inbound
 from bot.wiring import build_web_app
@@ -47,6 +49,49 @@ def test_depth_is_measured_without_parsing() -> None:
     assert json_depth(b'{"a": [1, {"b": "[[[[not structure]]]]"}]}') == 3
     assert json_depth(b'"\\"[[["') == 0
     assert json_depth(NESTED.encode()) == 5000
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=40,
+)
+
+
+@given(fields=st.lists(st.tuples(st.text(max_size=4), JSON_VALUES), max_size=4))
+def test_counting_openers_bounds_the_depth_of_any_form_or_json(
+    fields: list[tuple[str, Any]],
+) -> None:
+    form = urlencode([(name, json.dumps(value)) for name, value in fields])
+    # Percent-encoding in either case is still a bracket once decoded.
+    for body in (form, form.replace("%5B", "%5b").replace("%7B", "%7b")):
+        kind = "application/x-www-form-urlencoded"
+        assert openers(body.encode(), kind) >= body_depth(body.encode(), kind)
+    document = json.dumps([value for _, value in fields]).encode()
+    kind = "application/json"
+    assert openers(document, kind) >= body_depth(document, kind)
+
+
+async def test_a_wide_but_shallow_body_is_measured_not_refused(
+    served: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past MAX_DEPTH openers the depth itself is measured: many siblings are not nesting."""
+    _, base, http = served
+    wide = json.dumps({"items": [[n] for n in range(MAX_DEPTH * 3)]})
+    assert openers(wide.encode(), "application/json") > MAX_DEPTH
+    headers = {"Content-Type": "application/json"}
+    with caplog.at_level("WARNING", logger="bot.bodies"):
+        async with http.post(base + "/api/messages", data=wide, headers=headers) as response:
+            await response.read()
+        assert "nested too deeply" not in caplog.text
+        # The same route still refuses depth past the limit (MAX_DEPTH nested deeper).
+        async with http.post(
+            base + "/api/messages",
+            data="[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1),
+            headers=headers,
+        ) as response:
+            assert response.status == 400
+        assert "nested too deeply" in caplog.text
 
 
 async def test_nested_and_oversized_bodies_on_every_route(served: Any) -> None:
