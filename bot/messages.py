@@ -169,10 +169,11 @@ class Card(BaseModel):
     """A block of text with buttons: one candidate in a list, or a call script."""
 
     title: str
-    lines: list[str] = []
-    buttons: list[Button] = []
+    # default_factory: pydantic deep-copies a mutable default for every model it makes.
+    lines: list[str] = Field(default_factory=list)
+    buttons: list[Button] = Field(default_factory=list)
     # A call script: channels show "say" and "note" lines visibly different.
-    script: list[ScriptLine] = []
+    script: list[ScriptLine] = Field(default_factory=list)
 
 
 class FormField(BaseModel):
@@ -225,7 +226,7 @@ class PracticeView(BaseModel):
     title: str
     intro: str = ""
     # The exchange so far, newest last (channels may show only the end of it).
-    lines: list[PracticeLine] = []
+    lines: list[PracticeLine] = Field(default_factory=list)
     prompt: str
     say_label: str
     stop_label: str
@@ -244,7 +245,7 @@ class Reply(BaseModel):
     """
 
     text: str
-    cards: list[Card] = []
+    cards: list[Card] = Field(default_factory=list)
     form: Form | None = None
     attachment: Attachment | None = None
     practice: PracticeView | None = None
