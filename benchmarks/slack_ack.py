@@ -1,9 +1,13 @@
-"""How fast a recruiter sees the answer to `/feedback-call list`, against three Bolt anchors.
+"""How fast a recruiter sees the answer to `/feedback-call list`, against four Bolt anchors.
 
-Four servers, each its own process, get the same signed slash commands at the same
+Five servers, each its own process, get the same signed slash commands at the same
 concurrency, in alternating rounds of one run (so a busy machine weighs on all alike):
 
 - coach:   `python app.py serve`, the real server, on a store of 10,000 candidates;
+- stored:  the least any Bolt app must do to answer `list` from where the coach keeps it:
+           Bolt + the aiohttp adapter + SQLAlchemy's asyncio engine on the same store (the
+           coach's engine settings), the asker's candidates read in one statement joined to
+           who asks, a line and a button per row, answered in the acknowledgement;
 - respond: the least any Bolt app must do to answer `list` the way Slack's docs show first:
            Bolt + the aiohttp adapter, `ack()`, then a fixed list of 30 rows posted to the
            response_url with Bolt's own `respond()`;
@@ -36,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -54,7 +59,7 @@ TEAM = "TBENCH"
 
 BUSY = "UBUSY"
 ROWS = 30
-ANCHORS = ("respond", "in-ack", "bare")
+ANCHORS = ("stored", "respond", "in-ack", "bare")
 
 
 def _bolt(api_url: str):  # type: ignore[no-untyped-def]
@@ -103,6 +108,55 @@ def run_anchor_server(port: int, api_url: str, kind: str) -> None:
         async def only_ack(ack) -> None:  # type: ignore[no-untyped-def]
             await ack()
 
+    elif kind == "stored":
+        from sqlalchemy import bindparam, select
+
+        from storage.database import open_database
+        from storage.tables import Candidate, Position, Recruiter, Workspace
+
+        # The least a list needs: the asker's candidates, found by who asks, in one statement.
+        rows_of = (
+            select(Candidate.public_id, Candidate.name, Position.title)
+            .join(Recruiter, Recruiter.id == Candidate.recruiter_id)
+            .join(Workspace, Workspace.id == Recruiter.workspace_id)
+            .join(Position, Position.id == Candidate.position_id)
+            .where(
+                Workspace.platform == "slack",
+                Workspace.external_id == bindparam("team"),
+                Recruiter.external_id == bindparam("user"),
+                Candidate.name.is_not(None),
+            )
+            .order_by(Candidate.rejected_at, Candidate.id)
+        )
+        stores: list[Any] = []
+
+        async def open_store(app: web.Application) -> None:
+            stores.extend(await open_database(os.environ["DATABASE_URL"]))
+
+        @bolt.command("/feedback-call")
+        async def read_and_answer(ack, command) -> None:  # type: ignore[no-untyped-def]
+            async with stores[0].connect() as connection:
+                result = await connection.execute(
+                    rows_of, {"team": command["team_id"], "user": command["user_id"]}
+                )
+                rows = result.all()
+            lines = [f"{name} ({public_id}) · {title}" for public_id, name, title in rows]
+            answer = [
+                {
+                    "type": "section",
+                    "text": {"type": "plain_text", "text": line},
+                    "accessory": {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Prepare"},
+                        "action_id": f"prepare:{row.public_id}",
+                        "value": f"start {row.public_id}",
+                        "style": "primary",
+                    },
+                }
+                for line, row in zip(lines, rows, strict=True)
+            ]
+            await ack(text="\n".join(lines), blocks=answer, response_type="ephemeral")
+
     elif kind == "in-ack":
 
         @bolt.command("/feedback-call")
@@ -123,6 +177,8 @@ def run_anchor_server(port: int, api_url: str, kind: str) -> None:
         return web.json_response({"status": "ok"})
 
     app = web.Application()
+    if kind == "stored":
+        app.on_startup.append(open_store)
     app.router.add_post("/slack/events", events)
     app.router.add_get("/healthz", healthz)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
@@ -409,6 +465,10 @@ def report(title: str, tallies: dict[str, Tally]) -> None:
         cpu = f"{tally.cpu * 1000 / max(1, count):12.2f}" if show_cpu else ""
         print(f"{label:9}{p50:9.1f}{p99:9.1f}{rate:9.0f}{count:7d}{tally.failures:8d}{cpu}")
     coach = figures.get("coach")
+    stored, respond = figures.get("stored"), figures.get("respond")
+    if stored and respond:
+        # How close any app that reads the list through SQLAlchemy can come to the goal.
+        print(f"respond/stored: throughput {respond[2] / stored[2]:5.2f}x")
     for anchor in ANCHORS:
         other = figures.get(anchor)
         if coach and other:
