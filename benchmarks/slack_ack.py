@@ -73,26 +73,28 @@ def _bolt(api_url: str):  # type: ignore[no-untyped-def]
     )
 
 
+def row_block(line: str, public_id: str) -> dict:
+    """One row of a compact list: its line and one button."""
+    return {
+        "type": "section",
+        "text": {"type": "plain_text", "text": line},
+        "accessory": {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Prepare"},
+            "action_id": f"prepare:{public_id}",
+            "value": f"start {public_id}",
+            "style": "primary",
+        },
+    }
+
+
 def fixed_list() -> tuple[str, list[dict]]:
     """30 rows, each a line of text with one button: what a compact list must carry at least."""
     rows = [f"Candidate {n} (k{n:05d}) · Position {n} · 3 days · not called" for n in range(ROWS)]
     blocks: list[dict] = [
         {"type": "section", "text": {"type": "plain_text", "text": f"Your candidates ({ROWS})"}}
     ]
-    for n, row in enumerate(rows):
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "plain_text", "text": row},
-                "accessory": {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Prepare"},
-                    "action_id": f"prepare:{n}",
-                    "value": f"start k{n:05d}",
-                    "style": "primary",
-                },
-            }
-        )
+    blocks.extend(row_block(row, f"k{n:05d}") for n, row in enumerate(rows))
     return "\n".join(rows), blocks
 
 
@@ -141,20 +143,7 @@ def run_anchor_server(port: int, api_url: str, kind: str) -> None:
                 )
                 rows = result.all()
             lines = [f"{name} ({public_id}) · {title}" for public_id, name, title in rows]
-            answer = [
-                {
-                    "type": "section",
-                    "text": {"type": "plain_text", "text": line},
-                    "accessory": {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": "Prepare"},
-                        "action_id": f"prepare:{row.public_id}",
-                        "value": f"start {row.public_id}",
-                        "style": "primary",
-                    },
-                }
-                for line, row in zip(lines, rows, strict=True)
-            ]
+            answer = [row_block(line, row.public_id) for line, row in zip(lines, rows, strict=True)]
             await ack(text="\n".join(lines), blocks=answer, response_type="ephemeral")
 
     elif kind == "in-ack":
