@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.database import DEFAULT_DATABASE_URL
+from storage.database import DEFAULT_DATABASE_URL, DEFAULT_POOL_SIZE
 from storage.encryption import parse_keys
 
 
@@ -15,6 +15,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    # PostgreSQL connections each server process keeps open; requests beyond them wait their
+    # turn. Several processes on one database need this many each (PostgreSQL allows 100).
+    database_pool_size: int = Field(
+        DEFAULT_POOL_SIZE, ge=1, le=200, validation_alias="DATABASE_POOL_SIZE"
+    )
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")

@@ -62,7 +62,7 @@ async def build_coach(
     guides = guides or load_guides()
     # Lemma dictionaries and CLDR names load once here, not on a recruiter's first answer.
     warm_up()
-    engine, sessions = await open_database(settings.database_url)
+    engine, sessions = await open_database(settings.database_url, settings.database_pool_size)
     return Coach(sessions, guides, settings), engine
 
 
@@ -243,7 +243,7 @@ async def purge(settings: Settings, guides: GuideBook, out: TextIO = sys.stdout)
     """`purge`: apply the retention policy once, say how many, and exit (1: database down)."""
     engine = None
     try:
-        engine, sessions = await open_database(settings.database_url)
+        engine, sessions = await open_database(settings.database_url, settings.database_pool_size)
         result = await retention.purge(engine, sessions, settings, _now())
     except DATABASE_ERRORS as error:
         log.error("retention: database unavailable: %s", describe(error).code)
@@ -269,7 +269,7 @@ async def import_csv(
 
     engine = None
     try:
-        engine, sessions = await open_database(settings.database_url)
+        engine, sessions = await open_database(settings.database_url, settings.database_pool_size)
         coach = Coach(sessions, guides, settings)
         # OAuth mode: recruiters' e-mails are matched with each installed workspace's token.
         installations = build_slack_installations(settings, coach)

@@ -21,6 +21,8 @@ from sqlalchemy.pool import PoolResetState
 from storage.errors import note_driver_error
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///feedback_coach.sqlite3"
+# PostgreSQL connections per server process (DATABASE_POOL_SIZE); SQLite always has one.
+DEFAULT_POOL_SIZE = 10
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works; it only has to be the same for every process migrating one database.
 _MIGRATION_LOCK_ID = 7_310_455
@@ -108,6 +110,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             event.listen(engine.sync_engine, "reset", _on_sqlite_reset)
     else:
         kwargs.setdefault("pool_pre_ping", True)
+        # A fixed set of connections and no overflow: past the pool's size a request waits
+        # for a connection, first come first served. SQLAlchemy's default (5, and 10 more
+        # opened and closed as bursts come and go) made a new PostgreSQL connection, a backend
+        # process, some 15 times a second under 50 concurrent `list`s, and put those
+        # connects in the slowest answers (benchmarks/slack_ack.py).
+        kwargs.setdefault("pool_size", DEFAULT_POOL_SIZE)
+        kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "handle_error", note_driver_error)
     return engine
@@ -147,7 +156,16 @@ async def migrate(engine: AsyncEngine) -> None:
         await connection.run_sync(_upgrade)
 
 
-async def open_database(url: str) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
-    engine = create_engine(url)
+async def open_database(
+    url: str, pool_size: int | None = None
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """The migrated database; `pool_size` sets PostgreSQL's connections per process (SQLite
+    keeps its one)."""
+    sqlite = normalise_url(url).startswith("sqlite")
+    engine = (
+        create_engine(url)
+        if pool_size is None or sqlite
+        else create_engine(url, pool_size=pool_size)
+    )
     await migrate(engine)
     return engine, make_sessionmaker(engine)
