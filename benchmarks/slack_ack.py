@@ -25,6 +25,10 @@ busy recruiter with 30 candidates sending every request; then one request at a t
 Everything is 127.0.0.1.
 
     python benchmarks/slack_ack.py [--database-url URL] [--rounds 3] [--round-requests 600]
+                                   [--before CHECKOUT]
+
+With --before, an earlier checkout's coach (`git worktree add /tmp/before <commit>`) runs as a
+sixth server on the same store, so a change is measured against what it replaced in one run.
 """
 
 from __future__ import annotations
@@ -419,10 +423,10 @@ def cpu_seconds(process: subprocess.Popen) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_process(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+def start_process(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -454,6 +458,12 @@ def report(title: str, tallies: dict[str, Tally]) -> None:
         cpu = f"{tally.cpu * 1000 / max(1, count):12.2f}" if show_cpu else ""
         print(f"{label:9}{p50:9.1f}{p99:9.1f}{rate:9.0f}{count:7d}{tally.failures:8d}{cpu}")
     coach = figures.get("coach")
+    before = figures.get("before")
+    if coach and before:
+        print(
+            f"coach/before: throughput {coach[2] / before[2]:5.2f}x,"
+            f"  p50 {coach[0] / before[0]:5.2f}x  p99 {coach[1] / before[1]:5.2f}x"
+        )
     stored, respond = figures.get("stored"), figures.get("respond")
     if stored and respond:
         # How close any app that reads the list through SQLAlchemy can come to the goal.
@@ -508,6 +518,19 @@ async def main(options: argparse.Namespace) -> int:
             for label in ANCHORS
         ),
     ]
+    if options.before:
+        # An earlier checkout of the coach, on the same store and load, in the same rounds.
+        checkout = Path(options.before)
+        port = free_port()
+        servers.insert(
+            1,
+            Server(
+                "before",
+                f"http://127.0.0.1:{port}",
+                False,
+                start_process(["app.py", "serve", "--port", str(port)], env, cwd=checkout),
+            ),
+        )
     coach = servers[0]
     spread = options.recruiters
 
@@ -601,6 +624,11 @@ def cli() -> int:
     parser.add_argument("--recruiters", type=int, default=500)
     parser.add_argument("--memory-requests", type=int, default=10_000)
     parser.add_argument("--database-url", help="default: a new SQLite file")
+    parser.add_argument(
+        "--before",
+        metavar="CHECKOUT",
+        help="also run CHECKOUT's coach (an earlier version, e.g. a git worktree) as 'before'",
+    )
     parser.add_argument("--anchor", nargs=2, metavar=("KIND", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -608,6 +636,8 @@ def cli() -> int:
         kind, port = options.anchor
         run_anchor_server(int(port), options.api_url, kind)
         return 0
+    if options.before:
+        options.before = str(Path(options.before).resolve())
     return asyncio.run(main(options))
 
 
