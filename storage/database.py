@@ -87,7 +87,11 @@ def quiet_driver_loggers() -> None:
             logger.setLevel(level)
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, postgres_pool_size: int = DEFAULT_POOL_SIZE, **kwargs: Any
+) -> AsyncEngine:
+    """The async engine; `postgres_pool_size` is PostgreSQL's connections per process (a
+    SQLite file always has one, see below)."""
     url = normalise_url(url)
     quiet_driver_loggers()
     if url.startswith("sqlite"):
@@ -115,7 +119,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # opened and closed as bursts come and go) made a new PostgreSQL connection, a backend
         # process, some 15 times a second under 50 concurrent `list`s, and put those
         # connects in the slowest answers (benchmarks/slack_ack.py).
-        kwargs.setdefault("pool_size", DEFAULT_POOL_SIZE)
+        kwargs.setdefault("pool_size", postgres_pool_size)
         kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "handle_error", note_driver_error)
@@ -157,15 +161,9 @@ async def migrate(engine: AsyncEngine) -> None:
 
 
 async def open_database(
-    url: str, pool_size: int | None = None
+    url: str, pool_size: int = DEFAULT_POOL_SIZE
 ) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
-    """The migrated database; `pool_size` sets PostgreSQL's connections per process (SQLite
-    keeps its one)."""
-    sqlite = normalise_url(url).startswith("sqlite")
-    engine = (
-        create_engine(url)
-        if pool_size is None or sqlite
-        else create_engine(url, pool_size=pool_size)
-    )
+    """The migrated database; `pool_size` is PostgreSQL's connections per process."""
+    engine = create_engine(url, postgres_pool_size=pool_size)
     await migrate(engine)
     return engine, make_sessionmaker(engine)
