@@ -132,11 +132,10 @@ class Checklist(Concept):
         services = self.services
         async with services.sessions.begin() as session:
             ctx = await services.context(session, who)
-            candidate = await own_candidate(ctx, candidate_id)
-            if candidate is None:
-                return self.refused(self.t(ctx.language, "not_found", ref=candidate_id))
-            guide = services.guides.guide(ctx.language)
-            prepared = await preparation(ctx, candidate, guide)
+            opened = await self.opened(ctx, candidate_id)
+            if isinstance(opened, Reply):
+                return opened
+            candidate, prepared, guide = opened
             repeated = bool(idempotency_key) and not await queries.claim_event(
                 session, str(idempotency_key), ctx.now
             )
@@ -201,14 +200,22 @@ class Checklist(Concept):
         try:
             async with services.sessions.begin() as session:
                 ctx = await services.context(session, who)
-                candidate = await own_candidate(ctx, candidate_id)
-                if candidate is None:
-                    return self.refused(self.t(ctx.language, "not_found", ref=candidate_id))
-                guide = services.guides.guide(ctx.language)
-                prepared = await preparation(ctx, candidate, guide)
-                return await self.script(ctx, candidate, prepared, guide)
+                opened = await self.opened(ctx, candidate_id)
+                if isinstance(opened, Reply):
+                    return opened
+                return await self.script(ctx, *opened)
         except DATABASE_ERRORS as error:
             return services.database_down(who, error)
+
+    async def opened(
+        self, ctx: Context, candidate_id: str
+    ) -> tuple[Candidate, CallPreparation, Guide] | Reply:
+        """The recruiter's own candidate with its preparation and guide, or the refusal."""
+        candidate = await own_candidate(ctx, candidate_id)
+        if candidate is None:
+            return self.refused(self.t(ctx.language, "not_found", ref=candidate_id))
+        guide = self.services.guides.guide(ctx.language)
+        return candidate, await preparation(ctx, candidate, guide), guide
 
     async def mark_strongest(self, who: Identity, candidate_id: str, strongest: bool) -> bool:
         """The "among the strongest" mark from a chat-style checklist; False if not stored."""
